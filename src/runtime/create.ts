@@ -1,0 +1,103 @@
+import { userInfo } from 'node:os';
+import { EngineError } from '../errors/engine-error.js';
+import { writeFileAtomic } from '../lib/atomic-write.js';
+import { OCI_VERSION, type Spec, type State } from '../spec/oci-runtime.js';
+import { InitProcess } from '../sys/init-process.js';
+import { readProcStat } from '../sys/proc.js';
+import { loadBundle } from './bundle.js';
+import type { RuntimeContext } from './context.js';
+import { runHooks } from './hooks.js';
+import { compileCreate } from './plan/compile-create.js';
+import { Sync } from '../sys/native-protocol.generated.js';
+import type { ContainerRecord } from './state-store.js';
+
+export interface CreateRequest {
+  id: string;
+  bundle: string;
+  pidFile?: string | undefined;
+  consoleSocket?: string | undefined;
+  noPivot: boolean;
+  preserveFds: number;
+  /** Keep berth-init to report the app's exit (`run` in the foreground). */
+  wait: boolean;
+}
+
+export interface Created {
+  record: ContainerRecord;
+  init: InitProcess;
+}
+
+/** What this host cannot enforce is refused, never silently skipped. */
+function refuseUnenforceable(spec: Spec, ctx: RuntimeContext): void {
+  if (spec.process?.apparmorProfile) {
+    throw new EngineError('NotImplemented', 'NO_APPARMOR', `process.apparmorProfile: AppArmor is not available on this host, so profile ${JSON.stringify(spec.process.apparmorProfile)} cannot be applied`, { hint: 'remove apparmorProfile from config.json' });
+  }
+  if (spec.process?.selinuxLabel) {
+    throw new EngineError('NotImplemented', 'NO_SELINUX', `process.selinuxLabel: SELinux is not available on this host, so label ${JSON.stringify(spec.process.selinuxLabel)} cannot be applied`, { hint: 'remove selinuxLabel from config.json' });
+  }
+  if (spec.linux?.seccomp) ctx.log.warn('linux.seccomp: seccomp filters are not enforced by this version of berth-runtime yet');
+  if (spec.linux?.intelRdt) throw new EngineError('NotImplemented', 'NO_INTEL_RDT', 'linux.intelRdt: Intel RDT is not supported by berth-runtime');
+}
+
+/**
+ * `create`: everything but the app's execve. The container waits on its
+ * exec fifo for `start`. A failure at any step leaves nothing: the state
+ * directory is removed and the half-made container killed (its mounts live
+ * in its own mount namespace and go with it).
+ */
+export async function createContainer(ctx: RuntimeContext, req: CreateRequest): Promise<Created> {
+  const bundle = loadBundle(req.bundle);
+  const { spec } = bundle;
+  refuseUnenforceable(spec, ctx);
+  const execFifo = ctx.store.fifoPath(req.id);
+  const plan = compileCreate(
+    spec,
+    { bundle: bundle.dir, rootfs: bundle.rootfs, execFifo, consoleSocket: req.consoleSocket, noPivot: req.noPivot, preserveFds: req.preserveFds, wait: req.wait, parentSetup: false },
+    ctx.host,
+  );
+  ctx.store.reserve(req.id);
+  const stateFor = (pid: number): State => ({ ociVersion: OCI_VERSION, id: req.id, status: 'creating', pid, bundle: bundle.dir, annotations: spec.annotations ?? {} });
+  const init = new InitProcess(plan.encode(), {
+    preserveFds: req.preserveFds,
+    onWarning: (text) => ctx.log.warn(text),
+    onSync: async (id, pid) => {
+      if (id !== Sync.HOOKS) return;
+      const state = stateFor(pid);
+      await runHooks('prestart', spec.hooks?.prestart, state);
+      await runHooks('createRuntime', spec.hooks?.createRuntime, state);
+      await runHooks('createContainer', spec.hooks?.createContainer, state, pid);
+    },
+  });
+  try {
+    const pid = await init.ready;
+    const stat = readProcStat(pid);
+    if (!stat) throw new EngineError('Internal', 'INIT_DIED', `container process ${pid} exited during create`);
+    const record: ContainerRecord = {
+      id: req.id,
+      pid,
+      startTime: stat.startTime,
+      bundle: bundle.dir,
+      rootfs: bundle.rootfs,
+      created: new Date().toISOString(),
+      owner: userInfo().username,
+      annotations: spec.annotations ?? {},
+      spec,
+    };
+    ctx.store.save(record);
+    if (req.pidFile) writeFileAtomic(req.pidFile, String(pid));
+    if (!req.wait) await init.exited;
+    return { record, init };
+  } catch (err) {
+    init.abort();
+    if (init.pid) {
+      try {
+        process.kill(init.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await init.exited;
+    ctx.store.remove(req.id);
+    throw err;
+  }
+}

@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { EngineError, errnoOf } from '../errors/engine-error.js';
+import { writeFileAtomic } from '../lib/atomic-write.js';
+import type { Process } from '../spec/oci-runtime.js';
+import { InitProcess } from '../sys/init-process.js';
+import { JsonReader } from './config/json-reader.js';
+import { parseProcess } from './config/parse-spec.js';
+import type { RuntimeContext } from './context.js';
+import { forwardSignals } from './forward-signals.js';
+import { decodeWaitStatus } from './hooks.js';
+import { compileExec } from './plan/compile-exec.js';
+
+export interface ExecRequest {
+  id: string;
+  /** A process.json, or else the container's own process with these changes. */
+  processFile?: string | undefined;
+  args: string[];
+  tty: boolean;
+  cwd?: string | undefined;
+  env: string[];
+  user?: string | undefined;
+  caps: string[];
+  noNewPrivs: boolean;
+  detach: boolean;
+  pidFile?: string | undefined;
+  consoleSocket?: string | undefined;
+  preserveFds: number;
+}
+
+function readProcessFile(path: string): Process {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') throw new EngineError('NotFound', 'NO_PROCESS_FILE', `process file ${JSON.stringify(path)} does not exist`);
+    throw new EngineError('InvalidArgument', 'INVALID_CONFIG', `${path}: not valid JSON: ${(err as Error).message}`);
+  }
+  const process = parseProcess(new JsonReader(json, 'process'));
+  if (!process.args) new JsonReader(json, 'process').field('args').fail('is required: name the program to run');
+  return process;
+}
+
+/** "uid", "uid:gid" → user fields. */
+function parseUser(text: string): { uid: number; gid?: number } {
+  const m = /^(\d+)(?::(\d+))?$/.exec(text);
+  if (!m) throw new EngineError('InvalidArgument', 'BAD_USER', `--user ${JSON.stringify(text)}: expected uid or uid:gid (numbers)`);
+  return m[2] === undefined ? { uid: Number(m[1]) } : { uid: Number(m[1]), gid: Number(m[2]) };
+}
+
+/** The process to exec, as runc builds it: from -p, or the container's own with the flags applied. */
+function buildProcess(base: Process | undefined, req: ExecRequest): Process {
+  if (req.processFile) return readProcessFile(req.processFile);
+  if (req.args.length === 0) throw new EngineError('InvalidArgument', 'NO_ARGS', 'exec needs a command to run', { hint: 'berth-runtime exec <id> <command> [args…], or -p process.json' });
+  const p: Process = structuredClone(base ?? { user: { uid: 0, gid: 0 }, cwd: '/' });
+  p.args = req.args;
+  p.terminal = req.tty;
+  if (req.cwd) p.cwd = req.cwd;
+  if (req.env.length) p.env = [...(p.env ?? []), ...req.env];
+  if (req.user) p.user = { ...p.user, ...parseUser(req.user) };
+  if (req.noNewPrivs) p.noNewPrivileges = true;
+  if (req.caps.length) {
+    const caps = (p.capabilities ??= {});
+    for (const set of ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const) {
+      caps[set] = [...new Set([...(caps[set] ?? []), ...req.caps])];
+    }
+  }
+  return p;
+}
+
+/** `exec`: runs a process in a created or running container; returns its exit code (0 when detached). */
+export async function execInContainer(ctx: RuntimeContext, req: ExecRequest): Promise<number> {
+  const record = ctx.store.load(req.id);
+  if (ctx.store.status(record) === 'stopped') throw new EngineError('Conflict', 'NOT_RUNNING', `cannot exec in a stopped container: ${req.id}`);
+  const process = buildProcess(record.spec.process, req);
+  if (process.terminal && !req.consoleSocket) {
+    throw new EngineError('InvalidArgument', 'NO_CONSOLE_SOCKET', 'exec with a terminal needs --console-socket in this version', { hint: 'pass --console-socket, or drop -t' });
+  }
+  const plan = compileExec({ pid: record.pid, process, consoleSocket: req.consoleSocket, detach: req.detach, preserveFds: req.preserveFds });
+  const init = new InitProcess(plan.encode(), { preserveFds: req.preserveFds, onWarning: (t) => ctx.log.warn(t) });
+  const stop = req.detach ? () => undefined : forwardSignals(() => init.pid);
+  try {
+    const pid = await init.ready;
+    if (req.pidFile) writeFileAtomic(req.pidFile, String(pid));
+    init.release();
+    const { waitStatus } = await init.exited;
+    return req.detach ? 0 : decodeWaitStatus(waitStatus);
+  } catch (err) {
+    init.abort();
+    await init.exited;
+    throw err;
+  } finally {
+    stop();
+  }
+}

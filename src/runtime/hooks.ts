@@ -1,0 +1,96 @@
+import { spawn } from 'node:child_process';
+import { EngineError } from '../errors/engine-error.js';
+import type { Hook, HookKind, State } from '../spec/oci-runtime.js';
+import { InitProcess } from '../sys/init-process.js';
+import { compileNamespaceCommand } from './plan/compile-exec.js';
+
+/**
+ * Runs one hook with the container state on its stdin, as the spec says:
+ * args[0] is argv[0], env is exactly hook.env, a timeout kills it.
+ * `inContainerOf` runs it in the container's namespaces (createContainer).
+ */
+export async function runHook(kind: HookKind, hook: Hook, state: State, inContainerOf?: number): Promise<void> {
+  const input = JSON.stringify(state);
+  const what = `${kind} hook ${JSON.stringify(hook.path)}`;
+  const result = inContainerOf === undefined ? await runOnHost(hook, input) : await runInNamespaces(hook, input, inContainerOf);
+  if (result.timedOut) throw new EngineError('Internal', 'HOOK_TIMEOUT', `${what}: timed out after ${hook.timeout} s`);
+  if (result.error) throw new EngineError('Internal', 'HOOK_FAILED', `${what}: ${result.error}`);
+  if (result.status !== 0) {
+    const detail = result.stderr.trim() ? `: ${result.stderr.trim().split('\n').slice(-3).join('; ')}` : '';
+    throw new EngineError('Internal', 'HOOK_FAILED', `${what}: exited with ${result.status}${detail}`);
+  }
+}
+
+/** Runs every hook of a kind in order; the first failure stops the rest. */
+export async function runHooks(kind: HookKind, hooks: Hook[] | undefined, state: State, inContainerOf?: number): Promise<void> {
+  for (const hook of hooks ?? []) await runHook(kind, hook, state, inContainerOf);
+}
+
+interface HookResult {
+  status: number | string;
+  stderr: string;
+  timedOut: boolean;
+  error?: string;
+}
+
+function runOnHost(hook: Hook, input: string): Promise<HookResult> {
+  return new Promise((resolve) => {
+    const args = hook.args ?? [hook.path];
+    const child = spawn(hook.path, args.slice(1), { argv0: args[0] ?? hook.path, env: envObject(hook.env), stdio: ['pipe', 'inherit', 'pipe'] });
+    let stderr = '';
+    let timedOut = false;
+    const timer = hook.timeout ? setTimeout(() => ((timedOut = true), child.kill('SIGKILL')), hook.timeout * 1000) : undefined;
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      resolve({ status: -1, stderr, timedOut, error: err.message });
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ status: code ?? `signal ${signal}`, stderr, timedOut });
+    });
+  });
+}
+
+async function runInNamespaces(hook: Hook, input: string, pid: number): Promise<HookResult> {
+  const args = hook.args ?? [hook.path];
+  const plan = compileNamespaceCommand(pid, { path: hook.path, args, env: hook.env ?? [] });
+  const init = new InitProcess(plan.encode(), { preserveFds: 0, stdio: ['pipe', 'inherit', 'inherit'] });
+  const stdin = init.child.stdin!;
+  stdin.on('error', () => undefined);
+  stdin.end(input);
+  let timedOut = false;
+  const timer = hook.timeout
+    ? setTimeout(() => {
+        timedOut = true;
+        if (init.pid) process.kill(init.pid, 'SIGKILL');
+      }, hook.timeout * 1000)
+    : undefined;
+  try {
+    await init.ready;
+  } catch (err) {
+    clearTimeout(timer);
+    return { status: -1, stderr: '', timedOut, error: err instanceof Error ? err.message : String(err) };
+  }
+  const { waitStatus } = await init.exited;
+  clearTimeout(timer);
+  return { status: decodeWaitStatus(waitStatus), stderr: '', timedOut };
+}
+
+/** exit code, or 128+signal as shells report it. */
+export function decodeWaitStatus(status: number | undefined): number {
+  if (status === undefined) return 255;
+  const signal = status & 0x7f;
+  return signal === 0 ? (status >> 8) & 0xff : 128 + signal;
+}
+
+function envObject(env: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of env ?? []) {
+    const i = e.indexOf('=');
+    if (i > 0) out[e.slice(0, i)] = e.slice(i + 1);
+  }
+  return out;
+}

@@ -1,0 +1,116 @@
+import type { Spec } from '../../spec/oci-runtime.js';
+import type { HostFacts } from '../../sys/host-facts.js';
+import { JsonReader } from '../config/json-reader.js';
+import { MS } from '../config/mount-options.js';
+import { sysctlPath } from '../config/sysctl.js';
+import { addDevices, addMounts, type RootfsContext } from './compile-rootfs.js';
+import { addProcess } from './compile-process.js';
+import { CLONE_NEW, sortForJoin } from './namespaces.js';
+import { LaunchPlan } from './plan.js';
+import { Sync } from '../../sys/native-protocol.generated.js';
+
+export interface CreateOptions {
+  bundle: string;
+  /** The root filesystem, absolute and with symlinks resolved. */
+  rootfs: string;
+  /** The fifo `start` writes to; the app waits on it before exec. */
+  execFifo: string;
+  consoleSocket?: string | undefined;
+  noPivot: boolean;
+  preserveFds: number;
+  /** berth-init stays to report the app's exit (run in the foreground). */
+  wait: boolean;
+  /** Node has work between clone and setup (cgroups, network). */
+  parentSetup: boolean;
+}
+
+const PROPAGATION: Record<string, number> = {
+  shared: MS.SHARED,
+  slave: MS.SLAVE,
+  private: MS.PRIVATE,
+  unbindable: MS.UNBINDABLE,
+  rshared: MS.SHARED | MS.REC,
+  rslave: MS.SLAVE | MS.REC,
+  rprivate: MS.PRIVATE | MS.REC,
+  runbindable: MS.UNBINDABLE | MS.REC,
+};
+
+const needsHookSync = (spec: Spec): boolean =>
+  Boolean(spec.hooks?.prestart?.length || spec.hooks?.createRuntime?.length || spec.hooks?.createContainer?.length);
+
+/** A checked spec → the launch plan of `create`. */
+export function compileCreate(spec: Spec, opts: CreateOptions, host: HostFacts): LaunchPlan {
+  const r = JsonReader.root(spec);
+  const process = spec.process;
+  if (!process) return r.field('process').fail('is required to create a container');
+  if (!process.args) r.field('process').field('args').fail('is required: name the program to run');
+  if (process.terminal && !opts.consoleSocket) {
+    r.field('process').field('terminal').fail(
+      opts.wait
+        ? 'is true, and a terminal needs --console-socket: this version cannot relay one itself (pass --console-socket or set "terminal": false)'
+        : 'is true, and a terminal needs --console-socket when the runtime does not stay in the foreground',
+    );
+  }
+  if (!process.terminal && opts.consoleSocket) {
+    r.field('process').field('terminal').fail('is false, so --console-socket has nothing to receive (set it to true or drop the flag)');
+  }
+  const linux = spec.linux ?? {};
+  const namespaces = linux.namespaces ?? [];
+  const ns = new Map(namespaces.map((n) => [n.type, n]));
+  if (!ns.has('mount')) r.field('linux').field('namespaces').fail('a mount namespace is required: without one the root filesystem would replace the host\'s');
+  const isNew = (t: keyof typeof CLONE_NEW): boolean => ns.has(t) && !ns.get(t)!.path;
+
+  const plan = new LaunchPlan();
+  plan.add('PARENT_MODE', opts.wait ? 1 : 0);
+  if (opts.preserveFds) plan.add('PRESERVE_FDS', opts.preserveFds);
+  if (process.terminal && opts.consoleSocket) plan.add('CONSOLE_SOCKET', opts.consoleSocket);
+  plan.add('EXEC_FIFO', opts.execFifo);
+  for (const n of sortForJoin(namespaces.filter((n) => n.path))) plan.add('JOIN_NS', CLONE_NEW[n.type], n.path!);
+  if (isNew('time')) {
+    const o = linux.timeOffsets ?? {};
+    plan.add('NEW_TIME_NS', o.monotonic?.secs ?? 0, o.monotonic?.nanosecs ?? 0, o.boottime?.secs ?? 0, o.boottime?.nanosecs ?? 0);
+  }
+  let cloneFlags = 0;
+  for (const n of namespaces) if (!n.path && n.type !== 'cgroup' && n.type !== 'time') cloneFlags |= CLONE_NEW[n.type];
+  plan.add('CLONE', cloneFlags);
+
+  if (isNew('user')) {
+    plan.add('UID_MAP', formatIdMap(linux.uidMappings ?? []));
+    plan.add('GID_MAP', formatIdMap(linux.gidMappings ?? []));
+    plan.add('WAIT_MAPS');
+  }
+  if (opts.parentSetup) plan.add('SYNC', Sync.PARENT_SETUP);
+  if (isNew('cgroup')) plan.add('UNSHARE', CLONE_NEW.cgroup);
+  if (process.oomScoreAdj !== undefined) plan.add('OOM_SCORE_ADJ', String(process.oomScoreAdj));
+  if (spec.hostname !== undefined) plan.add('SETHOSTNAME', spec.hostname);
+  if (spec.domainname !== undefined) plan.add('SETDOMAINNAME', spec.domainname);
+
+  plan.add('PREPARE_ROOT', opts.rootfs, MS.SLAVE | MS.REC);
+  const ctx: RootfsContext = { spec, bundle: opts.bundle, host, inUserNamespace: isNew('user'), newNetworkNamespace: isNew('network') };
+  const readOnlyLater = addMounts(plan, ctx);
+  addDevices(plan, ctx);
+  plan.add('MKDIR', process.cwd, 0o755);
+  if (needsHookSync(spec)) plan.add('SYNC', Sync.HOOKS);
+
+  plan.add(opts.noPivot || host.rootIsRamfs() ? 'CHROOT' : 'PIVOT_ROOT');
+  if (linux.rootfsPropagation) plan.add('ROOT_PROPAGATION', PROPAGATION[linux.rootfsPropagation]!);
+  if (process.terminal) plan.add('SETUP_TTY', 1);
+  for (const [key, value] of Object.entries(linux.sysctl ?? {})) plan.add('SYSCTL', sysctlPath(key), value);
+  for (const path of [...readOnlyLater, ...(linux.readonlyPaths ?? [])]) plan.add('READONLY_PATH', path);
+  for (const path of linux.maskedPaths ?? []) plan.add('MASK_PATH', path);
+  if (spec.root?.readonly) plan.add('REMOUNT_ROOT_RO');
+
+  addProcess(plan, process);
+  plan.add('READY');
+  plan.add('WAIT_START');
+  for (const hook of spec.hooks?.startContainer ?? []) {
+    const args = hook.args ?? [hook.path];
+    plan.add('HOOK', hook.path, hook.timeout ?? 0, args.length, ...args, ...(hook.env ?? []));
+  }
+  plan.add('EXEC');
+  return plan;
+}
+
+export function formatIdMap(maps: { containerID: number; hostID: number; size: number }[]): string {
+  return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+}

@@ -1,0 +1,68 @@
+import type { Process } from '../../spec/oci-runtime.js';
+import { namespaceInode } from '../../sys/proc.js';
+import { addProcess } from './compile-process.js';
+import { CLONE_NEW, JOIN_ORDER, NS_PROC_FILE } from './namespaces.js';
+import { LaunchPlan } from './plan.js';
+
+/**
+ * JOIN_NS ops for every namespace of `pid` that is not already ours: joining
+ * one's own user namespace is an error (EINVAL), the others are no-ops.
+ */
+function joinNamespacesOf(plan: LaunchPlan, pid: number): void {
+  for (const type of JOIN_ORDER) {
+    const file = NS_PROC_FILE[type];
+    const theirs = namespaceInode(pid, file);
+    if (theirs === undefined || theirs === namespaceInode('self', file)) continue;
+    plan.add('JOIN_NS', CLONE_NEW[type], `/proc/${pid}/ns/${file}`);
+  }
+}
+
+export interface ExecOptions {
+  pid: number;
+  process: Process;
+  consoleSocket?: string | undefined;
+  detach: boolean;
+  preserveFds: number;
+}
+
+/** `exec`: a new process in every namespace and the root of a running container. */
+export function compileExec(opts: ExecOptions): LaunchPlan {
+  const plan = new LaunchPlan();
+  plan.add('PARENT_MODE', opts.detach ? 0 : 1);
+  if (opts.preserveFds) plan.add('PRESERVE_FDS', opts.preserveFds);
+  if (opts.process.terminal && opts.consoleSocket) plan.add('CONSOLE_SOCKET', opts.consoleSocket);
+  plan.add('OPEN_EXEC_ROOT', `/proc/${opts.pid}/root`);
+  joinNamespacesOf(plan, opts.pid);
+  plan.add('CLONE', 0);
+  plan.add('ENTER_EXEC_ROOT');
+  if (opts.process.terminal) plan.add('SETUP_TTY', 0);
+  addProcess(plan, opts.process);
+  plan.add('READY');
+  plan.add('EXEC');
+  return plan;
+}
+
+export interface NamespaceCommand {
+  path: string;
+  args: string[];
+  env: string[];
+}
+
+/**
+ * A host program run inside the namespaces of `pid` but with the runtime's
+ * view of paths (createContainer hooks run before the pivot, where the
+ * container's mount namespace still shows the host's tree).
+ */
+export function compileNamespaceCommand(pid: number, cmd: NamespaceCommand): LaunchPlan {
+  const plan = new LaunchPlan();
+  plan.add('PARENT_MODE', 1);
+  joinNamespacesOf(plan, pid);
+  plan.add('CLONE', 0);
+  plan.add('SET_ARGV', ...cmd.args);
+  plan.add('SET_ENV', ...cmd.env);
+  plan.add('SET_EXEC_PATH', cmd.path);
+  plan.add('RESOLVE_EXEC');
+  plan.add('READY');
+  plan.add('EXEC');
+  return plan;
+}

@@ -1,0 +1,148 @@
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import type { Duplex } from 'node:stream';
+import { EngineError } from '../errors/engine-error.js';
+import { Err, Msg } from './native-protocol.generated.js';
+import { nativeBinary } from './native-paths.js';
+
+export interface InitOptions {
+  /** How many fds from 3 on pass to the app (--preserve-fds). */
+  preserveFds: number;
+  /** stdio of the app: the runtime's own by default. */
+  stdio?: ['inherit' | 'pipe' | 'ignore', 'inherit' | 'pipe' | 'ignore', 'inherit' | 'pipe' | 'ignore'];
+  /** Called for each SYNC point; the child waits until it returns. */
+  onSync?: (id: number, pid: number) => Promise<void> | void;
+  onWarning?: (text: string) => void;
+}
+
+export interface InitExit {
+  /** Raw wait(2) status of the app, when berth-init stayed to see it end. */
+  waitStatus: number | undefined;
+}
+
+/**
+ * One run of berth-init: sends it the plan, answers its sync points and
+ * turns its messages into promises. `ready` settles when the container is
+ * set up (or failed), `exited` when berth-init itself is gone.
+ */
+export class InitProcess {
+  readonly child: ChildProcess;
+  readonly ready: Promise<number>;
+  readonly exited: Promise<InitExit>;
+  pid: number | undefined;
+  private readonly sync: Duplex;
+  private waitStatus: number | undefined;
+  private failure: EngineError | undefined;
+
+  constructor(plan: Buffer, opts: InitOptions) {
+    const base = opts.stdio ?? ['inherit', 'inherit', 'inherit'];
+    const preserved = Array.from({ length: opts.preserveFds }, (_, i) => 3 + i);
+    const stdio: StdioOptions = [...base, ...preserved, 'pipe'];
+    this.child = spawn(nativeBinary('berth-init'), [String(3 + opts.preserveFds)], { stdio });
+    this.sync = this.child.stdio[3 + opts.preserveFds] as Duplex;
+    let resolveReady!: (pid: number) => void;
+    let rejectReady!: (err: unknown) => void;
+    this.ready = new Promise<number>((res, rej) => {
+      resolveReady = res;
+      rejectReady = rej;
+    });
+    this.ready.catch(() => undefined);
+    let settled = false;
+    const fail = (err: EngineError): void => {
+      this.failure ??= err;
+      if (!settled) rejectReady(this.failure);
+      settled = true;
+    };
+    this.exited = new Promise<InitExit>((resolve) => {
+      this.child.on('error', (err) => {
+        fail(new EngineError('Unavailable', 'INIT_MISSING', `cannot start berth-init: ${err.message}`, { hint: 'build the native part with: npm ci', cause: err }));
+        resolve({ waitStatus: undefined });
+      });
+      this.child.on('close', (code, signal) => {
+        fail(new EngineError('Internal', 'INIT_DIED', `berth-init ended before the container was ready (exit ${code ?? signal})`));
+        resolve({ waitStatus: this.waitStatus });
+      });
+    });
+
+    let buf: Buffer = Buffer.alloc(0);
+    this.sync.on('data', (chunk: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      while (buf.length >= 8) {
+        const type = buf.readUInt32LE(0);
+        const len = buf.readUInt32LE(4);
+        if (buf.length < 8 + len) break;
+        const payload = buf.subarray(8, 8 + len);
+        buf = buf.subarray(8 + len);
+        this.handle(type, payload, opts, () => {
+          settled = true;
+          resolveReady(this.pid ?? 0);
+        }, fail);
+      }
+    });
+    this.sync.on('error', () => undefined);
+    this.sync.write(plan);
+  }
+
+  private handle(type: number, payload: Buffer, opts: InitOptions, ready: () => void, fail: (e: EngineError) => void): void {
+    switch (type) {
+      case Msg.PID:
+        this.pid = Number(payload.readBigUInt64LE(0));
+        return;
+      case Msg.SYNC: {
+        const id = Number(payload.readBigUInt64LE(0));
+        Promise.resolve()
+          .then(() => opts.onSync?.(id, this.pid ?? 0))
+          .then(
+            () => this.send(Msg.SYNC_ACK, payload),
+            (err: unknown) => {
+              fail(err instanceof EngineError ? err : new EngineError('Internal', 'SYNC_FAILED', String(err), { cause: err }));
+              this.abort();
+            },
+          );
+        return;
+      }
+      case Msg.READY:
+        ready();
+        return;
+      case Msg.ERROR:
+        fail(initError(payload));
+        return;
+      case Msg.EXIT:
+        this.waitStatus = Number(payload.readBigUInt64LE(0));
+        return;
+      case Msg.WARNING:
+        opts.onWarning?.(payload.toString('utf8'));
+        return;
+      default:
+        fail(new EngineError('Internal', 'BAD_MESSAGE', `berth-init sent an unknown message type ${type}`));
+    }
+  }
+
+  private send(type: number, payload: Buffer = Buffer.alloc(0)): void {
+    const head = Buffer.alloc(8);
+    head.writeUInt32LE(type, 0);
+    head.writeUInt32LE(payload.length, 4);
+    this.sync.write(Buffer.concat([head, payload]));
+  }
+
+  /** Stop a setup in progress: berth-init kills the child and exits. */
+  abort(): void {
+    if (this.sync.writable) this.send(Msg.ABORT);
+    this.sync.end();
+  }
+
+  /** No more messages will be sent: let berth-init's exit end the wait. */
+  release(): void {
+    this.sync.end();
+  }
+}
+
+function initError(payload: Buffer): EngineError {
+  const errno = payload.readUInt32LE(0);
+  const code = payload.readUInt32LE(4);
+  const text = payload.subarray(8).toString('utf8');
+  const message = `unable to start container process: ${text}`;
+  if (code === Err.EXEC_NOT_FOUND) return new EngineError('NotFound', 'EXEC_NOT_FOUND', message);
+  if (code === Err.EXEC_DENIED) return new EngineError('Forbidden', 'EXEC_DENIED', message);
+  if (code === Err.BAD_PLAN) return new EngineError('Internal', 'BAD_PLAN', message);
+  return new EngineError('Internal', 'INIT_FAILED', message, { cause: { errno } });
+}
