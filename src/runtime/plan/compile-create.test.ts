@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Spec } from '../../spec/oci-runtime.js';
+import type { CgroupHierarchy, HostFacts } from '../../sys/host-facts.js';
+import { MS } from '../config/mount-options.js';
+import { parseSpec } from '../config/parse-spec.js';
+import { compileCreate, type CreateOptions } from './compile-create.js';
+import { CLONE_NEW } from './namespaces.js';
+import type { LaunchPlan, OpName } from './plan.js';
+
+class FakeHost implements HostFacts {
+  constructor(
+    private readonly hierarchies: CgroupHierarchy[] = [],
+    private readonly paths: Record<string, 'dir' | 'other'> = {},
+    private readonly ramfs = false,
+  ) {}
+  cgroupHierarchies(): CgroupHierarchy[] {
+    return this.hierarchies;
+  }
+  rootIsRamfs(): boolean {
+    return this.ramfs;
+  }
+  pathKind(path: string): 'dir' | 'other' | 'missing' {
+    return this.paths[path] ?? 'missing';
+  }
+}
+
+const opts: CreateOptions = { bundle: '/b', rootfs: '/b/rootfs', execFifo: '/run/x/exec.fifo', noPivot: false, preserveFds: 0, wait: false, parentSetup: false };
+
+function spec(extra: Record<string, unknown> = {}, linux: Record<string, unknown> = {}): Spec {
+  return parseSpec({
+    ociVersion: '1.2.0',
+    root: { path: 'rootfs' },
+    process: { user: { uid: 0, gid: 0 }, cwd: '/', args: ['sh'] },
+    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'network', path: '/run/netns/n' }], ...linux },
+    ...extra,
+  });
+}
+
+const names = (plan: LaunchPlan): OpName[] => plan.ops.map((o) => o.op);
+const argsOf = (plan: LaunchPlan, op: OpName) => plan.ops.filter((o) => o.op === op).map((o) => o.args);
+
+describe('compileCreate', () => {
+  it('clones new namespaces and joins the ones with a path', () => {
+    const plan = compileCreate(spec(), opts, new FakeHost());
+    assert.deepEqual(argsOf(plan, 'JOIN_NS'), [[CLONE_NEW.network, '/run/netns/n']]);
+    assert.deepEqual(argsOf(plan, 'CLONE'), [[CLONE_NEW.pid | CLONE_NEW.mount]]);
+  });
+
+  it('orders the setup: root, mounts, pivot, process, ready, wait, exec', () => {
+    const plan = compileCreate(spec({ mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }] }), opts, new FakeHost());
+    const order = names(plan).filter((n) => ['PREPARE_ROOT', 'MOUNT', 'PIVOT_ROOT', 'SET_USER', 'CWD', 'RESOLVE_EXEC', 'READY', 'WAIT_START', 'EXEC'].includes(n));
+    assert.deepEqual(order, ['PREPARE_ROOT', 'MOUNT', 'PIVOT_ROOT', 'SET_USER', 'CWD', 'RESOLVE_EXEC', 'READY', 'WAIT_START', 'EXEC']);
+  });
+
+  it('writes the maps before the child waits for them', () => {
+    const plan = compileCreate(
+      spec({}, { namespaces: [{ type: 'user' }, { type: 'mount' }], uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }] }),
+      opts,
+      new FakeHost(),
+    );
+    assert.deepEqual(argsOf(plan, 'UID_MAP'), [['0 100000 65536\n']]);
+    assert.ok(names(plan).indexOf('UID_MAP') < names(plan).indexOf('WAIT_MAPS'));
+  });
+
+  it('binds devices instead of mknod in a user namespace', () => {
+    const userSpec = spec({}, { namespaces: [{ type: 'user' }, { type: 'mount' }], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1, size: 1 }] });
+    const plan = compileCreate(userSpec, opts, new FakeHost());
+    assert.equal(argsOf(plan, 'MKNOD').length, 0);
+    assert.ok(argsOf(plan, 'MOUNT').some((a) => a[0] === '/dev/null' && a[1] === '/dev/null'));
+    const plain = compileCreate(spec(), opts, new FakeHost());
+    assert.equal(argsOf(plain, 'MKNOD').length, 6);
+  });
+
+  it('makes bind mounts read-only by a remount, and keeps propagation separate', () => {
+    const s = spec({ mounts: [{ destination: '/data', type: 'bind', source: 'data', options: ['rbind', 'ro', 'rprivate'] }] });
+    const plan = compileCreate(s, opts, new FakeHost([], { '/b/data': 'dir' }));
+    const [mount] = argsOf(plan, 'MOUNT');
+    assert.deepEqual(mount, ['/b/data', '/data', '', MS.BIND | MS.REC, '', 0, MS.RDONLY, 0, 0]);
+    assert.deepEqual(argsOf(plan, 'MOUNT_PROPAGATION'), [['/data', MS.PRIVATE | MS.REC]]);
+  });
+
+  it('refuses a bind mount whose source is missing', () => {
+    const s = spec({ mounts: [{ destination: '/data', type: 'bind', source: '/nope', options: ['rbind'] }] });
+    assert.throws(() => compileCreate(s, opts, new FakeHost()), /mounts\[0\]\.source: bind source "\/nope" does not exist/);
+  });
+
+  it('mounts each cgroup v1 hierarchy under a tmpfs', () => {
+    const host = new FakeHost([
+      { name: 'memory', fstype: 'cgroup', data: 'memory' },
+      { name: 'systemd', fstype: 'cgroup', data: 'name=systemd' },
+    ]);
+    const s = spec({ mounts: [{ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid'] }] });
+    const plan = compileCreate(s, opts, host);
+    const mounts = argsOf(plan, 'MOUNT').map((a) => [a[1], a[2], a[4]]);
+    assert.deepEqual(mounts, [
+      ['/sys/fs/cgroup', 'tmpfs', 'mode=755'],
+      ['/sys/fs/cgroup/memory', 'cgroup', 'memory'],
+      ['/sys/fs/cgroup/systemd', 'cgroup', 'name=systemd'],
+    ]);
+    assert.deepEqual(argsOf(plan, 'READONLY_PATH'), [['/sys/fs/cgroup']]);
+  });
+
+  it('chroots where pivot_root cannot work', () => {
+    assert.ok(names(compileCreate(spec(), { ...opts, noPivot: true }, new FakeHost())).includes('CHROOT'));
+    assert.ok(names(compileCreate(spec(), opts, new FakeHost([], {}, true))).includes('CHROOT'));
+    assert.ok(names(compileCreate(spec(), opts, new FakeHost())).includes('PIVOT_ROOT'));
+  });
+
+  it('requires a mount namespace', () => {
+    assert.throws(() => compileCreate(spec({}, { namespaces: [{ type: 'pid' }] }), opts, new FakeHost()), /linux\.namespaces: a mount namespace is required/);
+  });
+
+  it('needs a console socket for a terminal', () => {
+    const s = spec({ process: { user: { uid: 0, gid: 0 }, cwd: '/', args: ['sh'], terminal: true } });
+    assert.throws(() => compileCreate(s, opts, new FakeHost()), /process\.terminal: is true, and a terminal needs --console-socket/);
+    assert.ok(names(compileCreate(s, { ...opts, consoleSocket: '/tmp/s' }, new FakeHost())).includes('SETUP_TTY'));
+  });
+
+  it('stops for hooks before the pivot only when there are hooks', () => {
+    assert.ok(!names(compileCreate(spec(), opts, new FakeHost())).includes('SYNC'));
+    const plan = compileCreate(spec({ hooks: { prestart: [{ path: '/bin/true' }] } }), opts, new FakeHost());
+    assert.ok(names(plan).indexOf('SYNC') < names(plan).indexOf('PIVOT_ROOT'));
+  });
+});
