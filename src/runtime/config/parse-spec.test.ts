@@ -3,15 +3,15 @@ import { describe, it } from 'node:test';
 import { EngineError } from '../../errors/engine-error.js';
 import { parseSpec } from './parse-spec.js';
 
-const base = () => ({
+const base = (): Record<string, any> => ({
   ociVersion: '1.2.0',
   root: { path: 'rootfs' },
   process: { user: { uid: 0, gid: 0 }, cwd: '/', args: ['sh'] },
   linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }] },
 });
 
-function rejects(mutate: (c: ReturnType<typeof base> & Record<string, any>) => void, message: string): void {
-  const c = base() as ReturnType<typeof base> & Record<string, any>;
+function rejects(mutate: (c: Record<string, any>) => void, message: string): void {
+  const c = base();
   mutate(c);
   assert.throws(() => parseSpec(c), (err: unknown) => {
     assert.ok(err instanceof EngineError);
