@@ -1,0 +1,85 @@
+/**
+ * The runtime conformance suite: each case runs the same bundle under
+ * berth-runtime and, when it is installed, runc; both must give the expected
+ * result, and so agree with each other.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { missing } from '../helpers/requirements.js';
+import { cleanup, makeBundle, runIn, type Bundle, type Config, type RuntimeName } from '../helpers/bundle.js';
+
+interface Case {
+  name: string;
+  script: string;
+  change?: (c: Config, bundle: Bundle) => void;
+  /** What the container prints, identical under every runtime. */
+  stdout: string;
+  status?: number;
+}
+
+const CASES: Case[] = [
+  { name: 'app is PID 1', script: 'echo $$', stdout: '1\n' },
+  { name: 'hostname', script: 'hostname', stdout: 'bth-test\n' },
+  { name: 'environment is exactly process.env', script: 'env | sort', change: (c) => (c['process'].env = ['PATH=/bin', 'A=1']), stdout: 'A=1\nPATH=/bin\nPWD=/\nSHLVL=1\n' },
+  { name: 'cwd', script: 'pwd', change: (c) => (c['process'].cwd = '/tmp'), stdout: '/tmp\n' },
+  { name: 'user and groups', script: 'id', change: (c) => (c['process'].user = { uid: 1000, gid: 1000, additionalGids: [5] }), stdout: 'uid=1000 gid=1000 groups=5(tty),1000\n' },
+  { name: 'exit code', script: 'exit 42', stdout: '', status: 42 },
+  { name: 'killed by a signal', script: 'kill -KILL $$', stdout: '', status: 137 },
+  { name: 'rlimit', script: 'ulimit -n; ulimit -Hn', change: (c) => (c['process'].rlimits = [{ type: 'RLIMIT_NOFILE', soft: 512, hard: 768 }]), stdout: '512\n768\n' },
+  { name: 'masked file reads empty', script: 'wc -c < /proc/kcore', stdout: '0\n' },
+  { name: 'masked directory is empty', script: 'ls -A /sys/firmware | wc -l', stdout: '0\n' },
+  { name: 'read-only path', script: 'echo 1 > /proc/sys/kernel/shmmni 2>/dev/null && echo wrote || echo refused', stdout: 'refused\n' },
+  { name: 'read-only root', script: 'touch /x 2>/dev/null && echo wrote || echo refused', change: (c) => (c['root'].readonly = true), stdout: 'refused\n' },
+  { name: 'devices', script: 'stat -c "%n %t:%T %a" /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty', stdout: '/dev/null 1:3 666\n/dev/zero 1:5 666\n/dev/full 1:7 666\n/dev/random 1:8 666\n/dev/urandom 1:9 666\n/dev/tty 5:0 666\n' },
+  { name: '/dev symlinks', script: 'readlink /dev/fd /dev/stdin /dev/stdout /dev/stderr /dev/ptmx', stdout: '/proc/self/fd\n/proc/self/fd/0\n/proc/self/fd/1\n/proc/self/fd/2\npts/ptmx\n' },
+  { name: 'only stdio is open', script: 'ls /proc/self/fd | wc -l', stdout: '4\n' },
+  {
+    name: 'bind mount, read-only',
+    script: 'cat /data/f; touch /data/g 2>/dev/null && echo wrote || echo refused',
+    change: (c, b) => {
+      mkdirSync(join(b.dir, 'data'));
+      writeFileSync(join(b.dir, 'data', 'f'), 'host file\n');
+      c['mounts'].push({ destination: '/data', type: 'bind', source: join(b.dir, 'data'), options: ['rbind', 'ro'] });
+    },
+    stdout: 'host file\nrefused\n',
+  },
+  { name: 'tmpfs mount options', script: 'grep " /t " /proc/self/mounts | cut -d" " -f3,4', change: (c) => c['mounts'].push({ destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'size=2m'] }), stdout: 'tmpfs rw,nosuid,nodev,relatime,size=2048k\n' },
+  {
+    name: 'user namespace maps',
+    script: 'cat /proc/self/uid_map | tr -s " "; id -u',
+    change: (c) => {
+      c['linux'].namespaces.push({ type: 'user' });
+      c['linux'].uidMappings = [{ containerID: 0, hostID: 200000, size: 1000 }];
+      c['linux'].gidMappings = [{ containerID: 0, hostID: 200000, size: 1000 }];
+    },
+    stdout: ' 0 200000 1000\n0\n',
+  },
+  { name: 'sysctl', script: 'cat /proc/sys/kernel/msgmax', change: (c) => (c['linux'].sysctl = { 'kernel.msgmax': '4096' }), stdout: '4096\n' },
+  { name: 'oom_score_adj', script: 'cat /proc/self/oom_score_adj', change: (c) => (c['process'].oomScoreAdj = 123), stdout: '123\n' },
+];
+
+const runtimes: RuntimeName[] = ['berth'];
+if (!missing('runc')) runtimes.push('runc');
+
+describe('runtime conformance', { skip: missing('root', 'busybox') }, () => {
+  for (const name of runtimes) {
+    describe(name, () => {
+      for (const c of CASES) {
+        it(c.name, () => {
+          const b = makeBundle(['sh', '-c', c.script]);
+          try {
+            c.change?.(b.config, b);
+            b.save();
+            const r = runIn(b, { name });
+            assert.equal(r.stdout, c.stdout, `stderr: ${r.stderr}`);
+            assert.equal(r.status, c.status ?? 0, `stderr: ${r.stderr}`);
+          } finally {
+            cleanup(b, name);
+          }
+        });
+      }
+    });
+  }
+});
