@@ -30,6 +30,16 @@
  *
  * The parent reads the whole plan, checks every length and type before
  * executing anything, and rejects an unknown opcode, version or arg type.
+ * [clarification, berth-init] It also rejects (BERTH_ERR_BAD_PLAN) a plan
+ * that breaks these order rules: exactly one CLONE; ops 1-8 only before it,
+ * all others only after it; the last op is EXEC, with READY and SET_ARGV
+ * before it (and SET_ARGV before RESOLVE_EXEC); MOUNT, MOUNT_PROPAGATION,
+ * MKDIR, MKNOD, SYMLINK, MASK_PATH, READONLY_PATH need an earlier
+ * PREPARE_ROOT (or ENTER_EXEC_ROOT); PIVOT_ROOT/CHROOT need PREPARE_ROOT;
+ * ENTER_EXEC_ROOT needs OPEN_EXEC_ROOT, SETUP_TTY CONSOLE_SOCKET, WAIT_START
+ * EXEC_FIFO; at most one WAIT_MAPS (before any SYNC), READY, WAIT_START.
+ * Value checks: PARENT_MODE and SETUP_TTY 0|1, MOUNT dest_kind 0|1, HOOK
+ * argc and SET_USER n equal to the counts given, ids below 2^32-1.
  *
  * Ops run in plan order. Ops listed before BERTH_OP_CLONE are run by the
  * parent. BERTH_OP_UID_MAP / GID_MAP / SETGROUPS (which appear after CLONE)
@@ -64,6 +74,14 @@
  *   `mount "proc" to "/proc": Operation not permitted`.
  *   If node closes <sync-fd> or sends ABORT, parent and child exit
  *   (the child is killed) without executing the app.
+ *   [clarification, berth-init] "Closes" means before READY. After READY
+ *   a close (or half-close, shutdown(SHUT_WR)) of <sync-fd> only says that
+ *   node will send nothing more: in wait mode the parent keeps waiting and
+ *   still sends EXIT; ABORT still kills the child. An ERROR after READY
+ *   (wait mode: WAIT_START, HOOK or execve failing) is relayed as above:
+ *   the parent exits 1 and no EXIT follows. After rejecting a plan
+ *   the parent reads and discards what node still sends before exiting, but
+ *   node should still treat ECONNRESET on <sync-fd> like EOF.
  */
 #ifndef BERTH_PROTOCOL_H
 #define BERTH_PROTOCOL_H
@@ -89,7 +107,10 @@
  * the child's WAIT_START waits on it. */
 #define BERTH_OP_EXEC_FIFO 3
 /* JOIN_NS(u64 CLONE_NEW* type, str path): open path, setns(fd, type).
- * The TS side orders the user namespace first. */
+ * The TS side orders the user namespace first.
+ * [clarification, berth-init] The first JOIN_NS opens the paths of all
+ * JOIN_NS ops, so that every path is looked up in the host's mount namespace
+ * and with the host's credentials, then each op does its setns(). */
 #define BERTH_OP_JOIN_NS 4
 /* NEW_TIME_NS(u64 mono_sec, u64 mono_nsec, u64 boot_sec, u64 boot_nsec):
  * unshare(CLONE_NEWTIME) and write /proc/self/timens_offsets (signed values
@@ -195,7 +216,10 @@
 #define BERTH_OP_WAIT_START 66
 /* HOOK(str path, u64 timeout_sec (0 = none), u64 argc, str argv…, str env…):
  * run now, inside the container (startContainer), with the state read by
- * WAIT_START on its stdin; non-zero exit or timeout fails the start. */
+ * WAIT_START on its stdin; non-zero exit or timeout fails the start.
+ * [clarification, berth-init] argc 0 means argv = {path}. The hook's stdout
+ * and stderr are captured (first 4 KiB); if it fails they are sent as a
+ * WARNING before the ERROR. */
 #define BERTH_OP_HOOK 67
 /* SET_USER(u64 uid, u64 gid, u64 umask or ~0 for unset, u64 n, u64 gid…):
  * setgroups(additional gids), setresgid, setresuid (with PR_SET_KEEPCAPS so
@@ -208,7 +232,10 @@
 /* NO_NEW_PRIVS() */
 #define BERTH_OP_NO_NEW_PRIVS 70
 /* CWD(str path): chdir after the user switch; the result must stay inside
- * the root (getcwd must not report "(unreachable)"). */
+ * the root (getcwd must not report "(unreachable)").
+ * [clarification, berth-init] Before the chdir every fd >= 3 + PRESERVE_FDS
+ * is closed except the child's socketpair end, the exec fifo and the console
+ * socket (none is a directory; WAIT_START / SETUP_TTY may come later). */
 #define BERTH_OP_CWD 71
 /* EXEC(): close every fd but 0-2 and the preserved ones, reset signals,
  * execve(resolved path, argv, env). */

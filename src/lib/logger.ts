@@ -6,13 +6,15 @@ export type LogFormat = 'text' | 'json';
 /**
  * A logger shaped like runc's: `--log FILE --log-format json` writes one
  * {"level","msg","time"} object a line, which containerd and podman read
- * back to show a runtime's error. Without a file, lines go to stderr.
+ * back to show a runtime's error. Without a file, warnings and errors go to
+ * stderr as plain sentences for a person to read.
  */
 export class Logger {
   constructor(
     private readonly file: string | undefined,
     private readonly format: LogFormat = 'text',
     private readonly debugEnabled = false,
+    private readonly program = 'berth-runtime',
   ) {}
 
   debug(msg: string): void {
@@ -34,20 +36,21 @@ export class Logger {
   }
 
   private write(level: LogLevel, msg: string): void {
-    if (level === 'info' && !this.file) return;
+    if (!this.file) {
+      if (level === 'error') process.stderr.write(`${this.program}: ${msg}\n`);
+      else if (level !== 'info') process.stderr.write(`${this.program}: ${level}: ${msg}\n`);
+      return;
+    }
     const time = new Date().toISOString();
     const line =
       this.format === 'json'
         ? JSON.stringify({ level, msg, time }) + '\n'
         : `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
-    if (this.file) {
-      try {
-        appendFileSync(this.file, line);
-        return;
-      } catch {
-        // an unwritable log must not hide the message: fall through to stderr
-      }
+    try {
+      appendFileSync(this.file, line);
+    } catch {
+      // an unwritable log must not hide the message
+      process.stderr.write(line);
     }
-    process.stderr.write(line);
   }
 }

@@ -5,6 +5,7 @@ import { OCI_VERSION, type Spec, type State } from '../spec/oci-runtime.js';
 import { InitProcess } from '../sys/init-process.js';
 import { readProcStat } from '../sys/proc.js';
 import { loadBundle } from './bundle.js';
+import { withHome } from './config/home.js';
 import type { RuntimeContext } from './context.js';
 import { runHooks } from './hooks.js';
 import { compileCreate } from './plan/compile-create.js';
@@ -50,8 +51,10 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest): 
   const { spec } = bundle;
   refuseUnenforceable(spec, ctx);
   const execFifo = ctx.store.fifoPath(req.id);
+  // HOME goes into what is launched, not the stored spec: exec computes its own for its user.
+  const launched = spec.process ? { ...spec, process: { ...spec.process, env: withHome(spec.process.env, bundle.rootfs, spec.process.user.uid) } } : spec;
   const plan = compileCreate(
-    spec,
+    launched,
     { bundle: bundle.dir, rootfs: bundle.rootfs, execFifo, consoleSocket: req.consoleSocket, noPivot: req.noPivot, preserveFds: req.preserveFds, wait: req.wait, parentSetup: false },
     ctx.host,
   );

@@ -4,6 +4,7 @@ import { writeFileAtomic } from '../lib/atomic-write.js';
 import type { Process } from '../spec/oci-runtime.js';
 import { InitProcess } from '../sys/init-process.js';
 import { JsonReader } from './config/json-reader.js';
+import { withHome } from './config/home.js';
 import { parseProcess } from './config/parse-spec.js';
 import type { RuntimeContext } from './context.js';
 import { forwardSignals } from './forward-signals.js';
@@ -72,6 +73,7 @@ export async function execInContainer(ctx: RuntimeContext, req: ExecRequest): Pr
   const record = ctx.store.load(req.id);
   if (ctx.store.status(record) === 'stopped') throw new EngineError('Conflict', 'NOT_RUNNING', `cannot exec in a stopped container: ${req.id}`);
   const process = buildProcess(record.spec.process, req);
+  process.env = withHome(process.env, record.rootfs, process.user.uid);
   if (process.terminal && !req.consoleSocket) {
     throw new EngineError('InvalidArgument', 'NO_CONSOLE_SOCKET', 'exec with a terminal needs --console-socket in this version', { hint: 'pass --console-socket, or drop -t' });
   }

@@ -22,19 +22,26 @@ interface Case {
 const CASES: Case[] = [
   { name: 'app is PID 1', script: 'echo $$', stdout: '1\n' },
   { name: 'hostname', script: 'hostname', stdout: 'bth-test\n' },
-  { name: 'environment is exactly process.env', script: 'env | sort', change: (c) => (c['process'].env = ['PATH=/bin', 'A=1']), stdout: 'A=1\nPATH=/bin\nPWD=/\nSHLVL=1\n' },
+  { name: 'environment is exactly process.env', script: 'env | sort', change: (c) => (c['process'].env = ['PATH=/bin', 'A=1']), stdout: 'A=1\nHOME=/root\nPATH=/bin\nPWD=/\nSHLVL=1\n' },
+  { name: 'HOME of a user without a passwd entry', script: 'echo $HOME', change: (c) => (c['process'].user = { uid: 4242, gid: 4242 }), stdout: '/\n' },
   { name: 'cwd', script: 'pwd', change: (c) => (c['process'].cwd = '/tmp'), stdout: '/tmp\n' },
-  { name: 'user and groups', script: 'id', change: (c) => (c['process'].user = { uid: 1000, gid: 1000, additionalGids: [5] }), stdout: 'uid=1000 gid=1000 groups=5(tty),1000\n' },
+  { name: 'user and groups', script: 'id', change: (c) => (c['process'].user = { uid: 1000, gid: 1000, additionalGids: [5] }), stdout: 'uid=1000 gid=1000 groups=5(tty)\n' },
   { name: 'exit code', script: 'exit 42', stdout: '', status: 42 },
-  { name: 'killed by a signal', script: 'kill -KILL $$', stdout: '', status: 137 },
+  {
+    name: 'killed by a signal (not PID 1, which ignores it)',
+    script: 'kill -KILL $$',
+    change: (c) => (c['linux'].namespaces = c['linux'].namespaces.filter((n: { type: string }) => n.type !== 'pid')),
+    stdout: '',
+    status: 137,
+  },
   { name: 'rlimit', script: 'ulimit -n; ulimit -Hn', change: (c) => (c['process'].rlimits = [{ type: 'RLIMIT_NOFILE', soft: 512, hard: 768 }]), stdout: '512\n768\n' },
-  { name: 'masked file reads empty', script: 'wc -c < /proc/kcore', stdout: '0\n' },
+  { name: 'masked file reads empty', script: 'wc -c < /proc/keys', stdout: '0\n' },
   { name: 'masked directory is empty', script: 'ls -A /sys/firmware | wc -l', stdout: '0\n' },
   { name: 'read-only path', script: 'echo 1 > /proc/sys/kernel/shmmni 2>/dev/null && echo wrote || echo refused', stdout: 'refused\n' },
   { name: 'read-only root', script: 'touch /x 2>/dev/null && echo wrote || echo refused', change: (c) => (c['root'].readonly = true), stdout: 'refused\n' },
   { name: 'devices', script: 'stat -c "%n %t:%T %a" /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty', stdout: '/dev/null 1:3 666\n/dev/zero 1:5 666\n/dev/full 1:7 666\n/dev/random 1:8 666\n/dev/urandom 1:9 666\n/dev/tty 5:0 666\n' },
-  { name: '/dev symlinks', script: 'readlink /dev/fd /dev/stdin /dev/stdout /dev/stderr /dev/ptmx', stdout: '/proc/self/fd\n/proc/self/fd/0\n/proc/self/fd/1\n/proc/self/fd/2\npts/ptmx\n' },
-  { name: 'only stdio is open', script: 'ls /proc/self/fd | wc -l', stdout: '4\n' },
+  { name: '/dev symlinks', script: 'for l in fd stdin stdout stderr ptmx; do readlink /dev/$l; done', stdout: '/proc/self/fd\n/proc/self/fd/0\n/proc/self/fd/1\n/proc/self/fd/2\npts/ptmx\n' },
+  { name: 'only stdio is open (and ls\'s own fd 3)', script: 'ls /proc/self/fd | tr "\\n" " "', stdout: '0 1 2 3 ' },
   {
     name: 'bind mount, read-only',
     script: 'cat /data/f; touch /data/g 2>/dev/null && echo wrote || echo refused',
@@ -48,7 +55,7 @@ const CASES: Case[] = [
   { name: 'tmpfs mount options', script: 'grep " /t " /proc/self/mounts | cut -d" " -f3,4', change: (c) => c['mounts'].push({ destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'size=2m'] }), stdout: 'tmpfs rw,nosuid,nodev,relatime,size=2048k\n' },
   {
     name: 'user namespace maps',
-    script: 'cat /proc/self/uid_map | tr -s " "; id -u',
+    script: 'cat /proc/self/uid_map | tr -s " \\t" "  "; id -u',
     change: (c) => {
       c['linux'].namespaces.push({ type: 'user' });
       c['linux'].uidMappings = [{ containerID: 0, hostID: 200000, size: 1000 }];

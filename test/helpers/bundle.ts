@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
@@ -111,22 +111,36 @@ export interface RunResult {
 
 export type RuntimeName = 'berth' | 'runc';
 
-/** Runs berth-runtime (or runc, for conformance) with its test state root. */
-export function runtime(args: string[], opts: { name?: RuntimeName; input?: string; timeoutMs?: number; stdio?: 'pipe' } = {}): RunResult {
+/**
+ * Runs berth-runtime (or runc, for conformance) with its test state root.
+ * Output goes through files, not pipes: a detached container inherits the
+ * runtime's stdout and would hold a pipe open long after the runtime exits.
+ */
+export function runtime(args: string[], opts: { name?: RuntimeName; timeoutMs?: number; extraFds?: number[] } = {}): RunResult {
   const name = opts.name ?? 'berth';
   const [bin, root] = name === 'runc' ? ['runc', RUNC_ROOT] : [RUNTIME_BIN, BERTH_ROOT];
-  const r: SpawnSyncReturns<string> = spawnSync(bin, ['--root', root, ...args], {
-    encoding: 'utf8',
-    input: opts.input ?? '',
-    timeout: opts.timeoutMs ?? 30_000,
-  });
-  if (r.error) throw r.error;
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  mkdirSync(join(TMP, 'out'), { recursive: true });
+  const base = join(TMP, 'out', uniqueId('out'));
+  const out = openSync(`${base}.stdout`, 'w+');
+  const err = openSync(`${base}.stderr`, 'w+');
+  try {
+    const r: SpawnSyncReturns<Buffer> = spawnSync(bin, ['--root', root, ...args], {
+      stdio: ['ignore', out, err, ...(opts.extraFds ?? [])],
+      timeout: opts.timeoutMs ?? 30_000,
+    });
+    if (r.error) throw r.error;
+    return { status: r.status, stdout: readFileSync(`${base}.stdout`, 'utf8'), stderr: readFileSync(`${base}.stderr`, 'utf8') };
+  } finally {
+    closeSync(out);
+    closeSync(err);
+    rmSync(`${base}.stdout`, { force: true });
+    rmSync(`${base}.stderr`, { force: true });
+  }
 }
 
 /** `run` in the foreground: the container's output and exit code. */
-export function runIn(bundle: Bundle, opts: { name?: RuntimeName } = {}): RunResult {
-  return runtime(['run', '--bundle', bundle.dir, bundle.id], opts);
+export function runIn(bundle: Bundle, opts: { name?: RuntimeName; extraFds?: number[]; flags?: string[] } = {}): RunResult {
+  return runtime(['run', ...(opts.flags ?? []), '--bundle', bundle.dir, bundle.id], opts);
 }
 
 /** Deletes a container whatever its state, and its bundle. */

@@ -1,0 +1,14 @@
+{
+  "targets": [
+    {
+      "target_name": "berth-init",
+      "type": "executable",
+      "sources": [
+        "<!@(ls -1 native/common/*.c native/init/*.c)"
+      ],
+      "include_dirs": ["native/include", "native/common", "native/init"],
+      "cflags!": ["-fno-exceptions", "-fno-rtti", "-fno-strict-aliasing", "-O3", "-std=gnu++17", "-std=gnu++20"],
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE"]
+    }
+  ]
+}

@@ -1,0 +1,131 @@
+/* main.c — berth-init <sync-fd>: re-execute from a sealed memfd
+ * (CVE-2019-5736), read and validate the plan from the sync fd, run it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "init.h"
+#include "msg.h"
+#include "protocol.h"
+#include "util.h"
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+
+#define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+static int sync_fd_for_errors = -1;
+
+static void die(void) __attribute__((noreturn));
+static void die(void)
+{
+	if (sync_fd_for_errors < 0 || msg_send_error(sync_fd_for_errors, &g_err) < 0)
+		dprintf(2, "berth-init: %s\n", g_err.text);
+	_exit(1);
+}
+
+/* Copy /proc/self/exe into a sealed memfd and fexecve it, unless we already
+ * run from one: the container can then never reach the binary on disk. */
+void ensure_sealed_exe(char **argv, char **envp)
+{
+	int exe _cleanup_close_ = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (exe < 0) {
+		berr_sys("open %s", q("/proc/self/exe"));
+		die();
+	}
+	int seals = fcntl(exe, F_GET_SEALS);
+	if (seals >= 0 && (seals & SEALS) == SEALS)
+		return;
+
+	int mfd _cleanup_close_ =
+		memfd_create("berth-init", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+	if (mfd < 0 && errno == EINVAL) /* kernel < 6.3: no MFD_EXEC */
+		mfd = memfd_create("berth-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (mfd < 0) {
+		berr_sys("memfd_create");
+		die();
+	}
+	struct stat st;
+	if (fstat(exe, &st) < 0) {
+		berr_sys("stat %s", q("/proc/self/exe"));
+		die();
+	}
+	off_t off = 0;
+	while (off < st.st_size) {
+		ssize_t n = sendfile(mfd, exe, &off, (size_t)(st.st_size - off));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			berr_sys("copy %s to a memfd", q("/proc/self/exe"));
+			die();
+		}
+	}
+	if (fcntl(mfd, F_ADD_SEALS, SEALS) < 0) {
+		berr_sys("seal the memfd");
+		die();
+	}
+	fexecve(mfd, argv, envp);
+	berr_sys("fexecve the sealed memfd");
+	die();
+}
+
+int main(int argc, char **argv, char **envp)
+{
+	char *end = NULL;
+	long fd = argc == 2 ? strtol(argv[1], &end, 10) : -1;
+	if (argc != 2 || !end || *end || end == argv[1] || fd < 3 || fd > INT_MAX ||
+	    fcntl((int)fd, F_GETFD) < 0) {
+		dprintf(2, "usage: berth-init <sync-fd>\n");
+		return 2;
+	}
+	int sync_fd = (int)fd;
+	sync_fd_for_errors = sync_fd;
+
+	/* the sync fd must survive the fexecve below */
+	if (fd_set_cloexec(sync_fd, false) < 0) {
+		berr_sys("fcntl sync fd");
+		die();
+	}
+	ensure_sealed_exe(argv, envp);
+	fd_set_cloexec(sync_fd, true);
+
+	signal(SIGPIPE, SIG_IGN);
+	/* an inherited SIG_IGN would auto-reap the child and lose its status */
+	signal(SIGCHLD, SIG_DFL);
+	/* keep the container (and anyone else) from ptrace or /proc access to us */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+	struct plan plan;
+	if (plan_read(sync_fd, &plan) < 0) {
+		(void)msg_send_error(sync_fd, &g_err);
+		drain_input(sync_fd, 100);
+		_exit(1);
+	}
+
+	struct ctx c = {
+		.plan = &plan,
+		.sync_fd = sync_fd,
+		.proc_fd = -1,
+		.pidfd = -1,
+		.child_sock = -1,
+		.console_fd = -1,
+		.fifo_fd = -1,
+		.exec_root_fd = -1,
+		.sock = -1,
+		.root_fd = -1,
+	};
+	run_parent(&c);
+	return 1;
+}

@@ -1,0 +1,286 @@
+/* parent.c — the parent half of berth-init: parent ops, clone, the user
+ * namespace maps, then relaying messages between node and the child until
+ * READY (detached) or until the child exits (wait mode). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "init.h"
+#include "msg.h"
+#include "protocol.h"
+#include "util.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+static void reap(struct ctx *c, int *status)
+{
+	int st = 0;
+	if (c->child <= 0)
+		return;
+	while (waitpid(c->child, &st, 0) < 0 && errno == EINTR)
+		;
+	c->child = 0;
+	if (status)
+		*status = st;
+}
+
+static void kill_child(struct ctx *c)
+{
+	if (c->child > 0) {
+		kill(c->child, SIGKILL);
+		reap(c, NULL);
+	}
+}
+
+/* Report g_err to node, kill the child if there is one, exit 1. */
+static void parent_fail(struct ctx *c) __attribute__((noreturn));
+static void parent_fail(struct ctx *c)
+{
+	(void)msg_send_error(c->sync_fd, &g_err);
+	kill_child(c);
+	_exit(1);
+}
+
+static int run_parent_op(struct ctx *c, uint32_t i)
+{
+	const struct op *op = &c->plan->ops[i];
+	switch (op->code) {
+	case BERTH_OP_PARENT_MODE:
+	case BERTH_OP_PRESERVE_FDS:
+		return 0; /* read while validating */
+	case BERTH_OP_CONSOLE_SOCKET:
+		berth_closep(&c->console_fd);
+		return parent_console_socket(c, op->args[0].s);
+	case BERTH_OP_EXEC_FIFO:
+		berth_closep(&c->fifo_fd);
+		return parent_exec_fifo(c, op->args[0].s);
+	case BERTH_OP_JOIN_NS:
+		return op_join_ns(c, i);
+	case BERTH_OP_NEW_TIME_NS:
+		return op_new_time_ns(c, op);
+	case BERTH_OP_OPEN_EXEC_ROOT:
+		berth_closep(&c->exec_root_fd);
+		c->exec_root_fd = open(op->args[0].s, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (c->exec_root_fd < 0)
+			return berr_sys("open exec root %s", q(op->args[0].s));
+		return 0;
+	default:
+		return berr_plan("bad plan: op %s cannot run in the parent", op_name(op->code));
+	}
+}
+
+static int do_clone(struct ctx *c, uint64_t flags)
+{
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+		return berr_sys("socketpair");
+	long pid = syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
+	if (pid < 0) {
+		int err = errno;
+		close(sp[0]);
+		close(sp[1]);
+		errno = err;
+		if (flags)
+			return berr_sys("clone (%s)", ns_flags_str(flags));
+		return berr_sys("clone");
+	}
+	if (pid == 0) {
+		close(sp[0]);
+		c->child_sock = -1;
+		c->sock = sp[1];
+		run_child(c);
+	}
+	close(sp[1]);
+	c->child_sock = sp[0];
+	c->child = (pid_t)pid;
+	c->pidfd = (int)syscall(SYS_pidfd_open, c->child, 0);
+	if (c->pidfd >= 0)
+		fd_set_cloexec(c->pidfd, true);
+	/* only the child needs these */
+	berth_closep(&c->console_fd);
+	berth_closep(&c->fifo_fd);
+	berth_closep(&c->exec_root_fd);
+	close_ns_fds(c);
+	return 0;
+}
+
+/* Child's messages; returns 1 to keep going, 0 when the parent is done. */
+static int from_child(struct ctx *c, bool *child_eof, bool *ready)
+{
+	struct msg m;
+	int r = msg_recv(c->child_sock, &m);
+	if (r < 0)
+		parent_fail(c);
+	if (r == 0) {
+		*child_eof = true;
+		berth_closep(&c->child_sock);
+		if (!*ready) {
+			int st = 0;
+			reap(c, &st);
+			if (WIFSIGNALED(st))
+				berr_set(BERTH_ERR_GENERIC, 0,
+					 "container init was killed by signal %d before READY",
+					 WTERMSIG(st));
+			else
+				berr_set(BERTH_ERR_GENERIC, 0,
+					 "container init exited with status %d before READY",
+					 WEXITSTATUS(st));
+			parent_fail(c);
+		}
+		return 1;
+	}
+	int keep = 1;
+	switch (m.type) {
+	case BERTH_MSG_SYNC:
+	case BERTH_MSG_WARNING:
+		if (msg_send(c->sync_fd, m.type, m.data, m.len) < 0 && m.type == BERTH_MSG_SYNC) {
+			msg_free(&m);
+			kill_child(c);
+			_exit(1);
+		}
+		break;
+	case BERTH_MSG_READY:
+		(void)msg_send_empty(c->sync_fd, BERTH_MSG_READY);
+		*ready = true;
+		if (c->plan->mode == 0)
+			keep = 0;
+		break;
+	case BERTH_MSG_ERROR:
+		(void)msg_send(c->sync_fd, m.type, m.data, m.len);
+		msg_free(&m);
+		kill_child(c);
+		_exit(1);
+	default:
+		berr_set(BERTH_ERR_GENERIC, EBADMSG, "unexpected %s message (type %u) from the child",
+			 msg_type_name(m.type), m.type);
+		msg_free(&m);
+		parent_fail(c);
+	}
+	msg_free(&m);
+	return keep;
+}
+
+/* Node's messages while the child runs. */
+static void from_node(struct ctx *c, bool ready, bool *node_eof)
+{
+	struct msg m;
+	int r = msg_recv(c->sync_fd, &m);
+	if (r <= 0) {
+		/* before READY node going away means: nothing may start. After
+		 * it, a (half-)close only says that no more messages will come:
+		 * keep waiting, EXIT is still sent if the socket allows. */
+		if (!ready) {
+			kill_child(c);
+			_exit(1);
+		}
+		*node_eof = true;
+		return;
+	}
+	switch (m.type) {
+	case BERTH_MSG_SYNC_ACK:
+		if (c->child_sock >= 0)
+			(void)msg_send_empty(c->child_sock, BERTH_MSG_SYNC_ACK);
+		break;
+	case BERTH_MSG_ABORT:
+		msg_free(&m);
+		kill_child(c);
+		_exit(1);
+	default:
+		berr_set(BERTH_ERR_GENERIC, EBADMSG, "unexpected %s message (type %u) from node",
+			 msg_type_name(m.type), m.type);
+		msg_free(&m);
+		parent_fail(c);
+	}
+	msg_free(&m);
+}
+
+static void relay(struct ctx *c) __attribute__((noreturn));
+static void relay(struct ctx *c)
+{
+	bool child_eof = false, ready = false, node_eof = false;
+	for (;;) {
+		struct pollfd pfds[3];
+		int n = 0, i_node = -1, i_child = -1, i_pid = -1;
+		if (!node_eof) {
+			pfds[n] = (struct pollfd){ .fd = c->sync_fd, .events = POLLIN };
+			i_node = n++;
+		}
+		if (!child_eof) {
+			pfds[n] = (struct pollfd){ .fd = c->child_sock, .events = POLLIN };
+			i_child = n++;
+		} else if (c->pidfd >= 0) {
+			/* messages first: the exit is looked at once the socket is drained */
+			pfds[n] = (struct pollfd){ .fd = c->pidfd, .events = POLLIN };
+			i_pid = n++;
+		}
+		int timeout = (child_eof && c->pidfd < 0) ? 100 : -1;
+		int r = poll(pfds, (nfds_t)n, timeout);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			berr_sys("poll");
+			parent_fail(c);
+		}
+		if (i_child >= 0 && pfds[i_child].revents) {
+			if (!from_child(c, &child_eof, &ready))
+				_exit(0); /* detached: READY relayed */
+			continue; /* drain the child's messages before node's */
+		}
+		if (i_node >= 0 && pfds[i_node].revents)
+			from_node(c, ready, &node_eof);
+		if (child_eof && (i_pid < 0 || (i_pid >= 0 && pfds[i_pid].revents))) {
+			int st = 0;
+			pid_t w = waitpid(c->child, &st, c->pidfd >= 0 ? 0 : WNOHANG);
+			if (w == c->child) {
+				c->child = 0;
+				(void)msg_send_u64(c->sync_fd, BERTH_MSG_EXIT, (uint64_t)(uint32_t)st);
+				_exit(0);
+			}
+		}
+	}
+}
+
+int run_parent(struct ctx *c)
+{
+	struct plan *p = c->plan;
+	c->proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (c->proc_fd < 0) {
+		berr_sys("open %s", q("/proc"));
+		parent_fail(c);
+	}
+	for (uint32_t i = 0; i < p->clone_index; i++)
+		if (run_parent_op(c, i) < 0)
+			parent_fail(c);
+	if (do_clone(c, p->ops[p->clone_index].args[0].u) < 0)
+		parent_fail(c);
+
+	if (p->mode == 1) {
+		/* node forwards signals to the container itself */
+		signal(SIGINT, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGQUIT, SIG_IGN);
+	}
+	for (uint32_t i = p->clone_index + 1; i < p->nops; i++)
+		if (op_runner(p->ops[i].code, i, p->clone_index) == RUN_PARENT_POST &&
+		    parent_write_map(c, &p->ops[i]) < 0)
+			parent_fail(c);
+	if (msg_send_u64(c->sync_fd, BERTH_MSG_PID, (uint64_t)c->child) < 0) {
+		kill_child(c);
+		_exit(1);
+	}
+	/* a child that died already is reported by the relay (ERROR or EOF) */
+	if (p->has_wait_maps)
+		(void)msg_send_empty(c->child_sock, BERTH_MSG_SYNC_ACK);
+	relay(c);
+}
