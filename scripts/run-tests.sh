@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 scope=${1:-all}
 files=$(find src -name '*.test.ts' | sort)
 if [ "$scope" = all ]; then
-  files="$files $(find test/conformance test/integration test/interop -name '*.test.ts' 2>/dev/null | sort)"
+  for dir in test/conformance test/integration test/interop; do
+    [ -d "$dir" ] && files="$files $(find "$dir" -name '*.test.ts' | sort)"
+  done
 fi
 # shellcheck disable=SC2086
 exec node --import tsx --test --test-concurrency=1 --test-reporter=spec $files
