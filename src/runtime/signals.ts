@@ -7,7 +7,7 @@ const SIGNALS = constants.signals as Record<string, number>;
 export function parseSignal(text: string): number {
   if (/^\d+$/.test(text)) {
     const n = Number(text);
-    if (n >= 1 && n <= 64) return n;
+    if (n >= 0 && n <= 64) return n; // 0 only checks that the process exists, as kill(2)
   } else {
     const upper = text.toUpperCase();
     const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;

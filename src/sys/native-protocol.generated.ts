@@ -56,6 +56,7 @@ export const Op = {
   CWD: 71,
   EXEC: 72,
   SET_EXEC_PATH: 73,
+  LOOPBACK_UP: 74,
 } as const;
 
 export const Dest = {

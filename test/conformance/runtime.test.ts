@@ -64,6 +64,7 @@ const CASES: Case[] = [
     stdout: ' 0 200000 1000\n0\n',
   },
   { name: 'sysctl', script: 'cat /proc/sys/kernel/msgmax', change: (c) => (c['linux'].sysctl = { 'kernel.msgmax': '4096' }), stdout: '4096\n' },
+  { name: 'loopback is up in a new network namespace', script: 'cat /sys/class/net/lo/flags', stdout: '0x9\n' },
   { name: 'oom_score_adj', script: 'cat /proc/self/oom_score_adj', change: (c) => (c['process'].oomScoreAdj = 123), stdout: '123\n' },
 ];
 

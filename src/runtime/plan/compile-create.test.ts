@@ -47,6 +47,13 @@ describe('compileCreate', () => {
     assert.deepEqual(argsOf(plan, 'CLONE'), [[CLONE_NEW.pid | CLONE_NEW.mount]]);
   });
 
+  it('brings up lo in a new network namespace only', () => {
+    assert.ok(!compileCreate(spec(), opts, new FakeHost()).has('LOOPBACK_UP'));
+    const own = compileCreate(spec({}, { namespaces: [{ type: 'mount' }, { type: 'network' }] }), opts, new FakeHost());
+    assert.ok(names(own).indexOf('LOOPBACK_UP') > names(own).indexOf('CLONE'));
+    assert.ok(names(own).indexOf('LOOPBACK_UP') < names(own).indexOf('PREPARE_ROOT'));
+  });
+
   it('orders the setup: root, mounts, pivot, process, ready, wait, exec', () => {
     const plan = compileCreate(spec({ mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }] }), opts, new FakeHost());
     const order = names(plan).filter((n) => ['PREPARE_ROOT', 'MOUNT', 'PIVOT_ROOT', 'SET_USER', 'CWD', 'RESOLVE_EXEC', 'READY', 'WAIT_START', 'EXEC'].includes(n));

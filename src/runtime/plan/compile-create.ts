@@ -84,6 +84,8 @@ export function compileCreate(spec: Spec, opts: CreateOptions, host: HostFacts):
   if (process.oomScoreAdj !== undefined) plan.add('OOM_SCORE_ADJ', String(process.oomScoreAdj));
   if (spec.hostname !== undefined) plan.add('SETHOSTNAME', spec.hostname);
   if (spec.domainname !== undefined) plan.add('SETDOMAINNAME', spec.domainname);
+  // runc and crun bring up lo in a network namespace they create; engines rely on it
+  if (isNew('network')) plan.add('LOOPBACK_UP');
 
   plan.add('PREPARE_ROOT', opts.rootfs, MS.SLAVE | MS.REC);
   const ctx: RootfsContext = { spec, bundle: opts.bundle, host, inUserNamespace: isNew('user'), newNetworkNamespace: isNew('network') };
