@@ -1,6 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import Ajv from 'ajv-draft-04';
+import ajvDraft04 from 'ajv-draft-04';
+
+// a CommonJS module: under NodeNext its class is the `default` of the default import
+const Ajv = ajvDraft04.default;
 
 /** shared/specs/oci-runtime beside the repo (CI checks it out there). */
 export const SCHEMA_DIR = resolve(import.meta.dirname, '..', '..', '..', 'shared', 'specs', 'oci-runtime');
@@ -11,7 +14,7 @@ export function schemasMissing(): string | false {
   return `needs the OCI schemas in ${SCHEMA_DIR}`;
 }
 
-let ajv: Ajv | undefined;
+let ajv: InstanceType<typeof Ajv> | undefined;
 
 /**
  * Validates against one of the runtime-spec schemas (draft-04, with
