@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { missing } from '../helpers/requirements.js';
@@ -176,5 +176,71 @@ describe('bad input gets its own message and leaves nothing', { skip }, () => {
 
   it('an invalid container id', () => {
     assert.match(runtime(['state', '../etc']).stderr, /invalid container id "\.\.\/etc"/);
+  });
+});
+
+describe('more of the spec, checked from inside', { skip }, () => {
+  it('a hook that outlives its timeout fails the create, which leaves nothing', () => {
+    const b = makeBundle(['true'], (c) => (c['hooks'] = { createRuntime: [{ path: '/bin/sleep', args: ['sleep', '10'], timeout: 1 }] }));
+    try {
+      const started = Date.now();
+      const r = runtime(['create', '--bundle', b.dir, b.id]);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /createRuntime hook "\/bin\/sleep": timed out after 1 s/);
+      assert.ok(Date.now() - started < 8000, 'the timeout did not stop the hook');
+      assert.equal(runtime(['state', b.id]).status, 1);
+    } finally {
+      cleanup(b);
+    }
+  });
+
+  it('linux.rootfsPropagation sets the propagation of the root mount', () => {
+    const r = sh('grep -E "^[0-9]+ [0-9]+ [^ ]+ [^ ]+ / " /proc/self/mountinfo | grep -o "shared:[0-9]*" | head -1', (c) => (c['linux'].rootfsPropagation = 'shared'));
+    assert.match(r.stdout, /^shared:\d+\n$/, r.stderr);
+  });
+
+  it('looks the program up in the container\'s PATH, not the host\'s', () => {
+    const b = makeBundle(['only-here'], (c) => (c['process'].env = ['PATH=/opt/tools']));
+    try {
+      mkdirSync(join(b.dir, 'rootfs', 'opt', 'tools'), { recursive: true });
+      writeFileSync(join(b.dir, 'rootfs', 'opt', 'tools', 'only-here'), '#!/bin/sh\necho found in the container\n', { mode: 0o755 });
+      assert.equal(runIn(b).stdout, 'found in the container\n');
+    } finally {
+      cleanup(b);
+    }
+    const host = sh('true', (c) => (c['process'].args = ['node', '--version']));
+    assert.equal(host.status, 127, 'found a program that only the host has');
+    assert.match(host.stderr, /exec: "node": executable file not found in \$PATH/);
+  });
+
+  it('joins a user namespace by path: its maps, and devices bound rather than made', () => {
+    const first = makeBundle(['sleep', '100'], (c) => {
+      c['linux'].namespaces.push({ type: 'user' });
+      c['linux'].uidMappings = [{ containerID: 0, hostID: 300000, size: 65536 }];
+      c['linux'].gidMappings = [{ containerID: 0, hostID: 300000, size: 65536 }];
+    });
+    try {
+      assert.equal(runtime(['run', '-d', '--bundle', first.dir, first.id]).status, 0);
+      const pid = JSON.parse(runtime(['state', first.id]).stdout).pid as number;
+      const r = sh('cat /proc/self/uid_map | tr -s " "; stat -c %t:%T /dev/null', (c) => c['linux'].namespaces.push({ type: 'user', path: `/proc/${pid}/ns/user` }));
+      assert.equal(r.stdout, ' 0 300000 65536\n1:3\n', r.stderr);
+    } finally {
+      cleanup(first);
+    }
+  });
+
+  it('rro makes a bind mount and the mounts under it read-only', () => {
+    const b = makeBundle(['sh', '-c', 'touch /data/sub/f 2>/dev/null && echo sub-writable || echo sub-read-only'], (c) =>
+      c['mounts'].push({ destination: '/data', type: 'bind', source: 'data', options: ['rbind', 'rro'] }),
+    );
+    const sub = join(b.dir, 'data', 'sub');
+    mkdirSync(sub, { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', sub]);
+    try {
+      assert.equal(runIn(b).stdout, 'sub-read-only\n');
+    } finally {
+      execFileSync('umount', [sub]);
+      cleanup(b);
+    }
   });
 });

@@ -88,7 +88,8 @@ export function compileCreate(spec: Spec, opts: CreateOptions, host: HostFacts):
   if (isNew('network')) plan.add('LOOPBACK_UP');
 
   plan.add('PREPARE_ROOT', opts.rootfs, MS.SLAVE | MS.REC);
-  const ctx: RootfsContext = { spec, bundle: opts.bundle, host, inUserNamespace: isNew('user'), newNetworkNamespace: isNew('network') };
+  // Any user namespace but the host's, new or joined, forbids mknod and sysfs mounts.
+  const ctx: RootfsContext = { spec, bundle: opts.bundle, host, inUserNamespace: ns.has('user'), newNetworkNamespace: isNew('network') };
   const readOnlyLater = addMounts(plan, ctx);
   addDevices(plan, ctx);
   plan.add('MKDIR', process.cwd, 0o755);
