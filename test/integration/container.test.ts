@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { missing } from '../helpers/requirements.js';
@@ -246,19 +246,35 @@ describe('the lifecycle matches runc: created → running → stopped', { skip }
     }
   });
 
-  it('leaves nothing behind when create fails', () => {
+  it('leaves nothing behind when create fails: no state, mount or process', () => {
     const b = makeBundle(['true'], (c) => c['mounts'].push({ destination: '/x', type: 'nosuchfs', source: 'none' }));
     try {
+      const before = mountNamespaces();
       const r = runtime(['create', '--bundle', b.dir, b.id]);
       assert.equal(r.status, 1);
       assert.match(r.stderr, /mount "none" to "\/x"/);
       assert.equal(runtime(['state', b.id]).status, 1);
       assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(b.dir), 'a mount was left behind');
+      const leaked = [...mountNamespaces()].filter((ns) => !before.has(ns));
+      assert.deepEqual(leaked, [], 'a process of the failed container is still alive');
     } finally {
       cleanup(b);
     }
   });
 });
+
+/** The mount namespaces that live processes are in: a leaked container keeps its own. */
+function mountNamespaces(): Set<string> {
+  const out = new Set<string>();
+  for (const pid of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      out.add(readlinkSync(`/proc/${pid}/ns/mnt`));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
 
 describe('hooks run at their points with the state on stdin', { skip }, () => {
   it('prestart, createRuntime, createContainer, startContainer, poststart and poststop', () => {
@@ -287,10 +303,12 @@ describe('hooks run at their points with the state on stdin', { skip }, () => {
   it('a failing prestart hook fails create and cleans up', () => {
     const b = makeBundle(['true'], (c) => (c['hooks'] = { prestart: [{ path: '/bin/false' }] }));
     try {
+      const before = mountNamespaces();
       const r = runtime(['create', '--bundle', b.dir, b.id]);
       assert.equal(r.status, 1);
       assert.match(r.stderr, /prestart hook "\/bin\/false": exited with 1/);
       assert.equal(runtime(['state', b.id]).status, 1);
+      assert.deepEqual([...mountNamespaces()].filter((ns) => !before.has(ns)), [], 'the waiting container was not killed');
     } finally {
       cleanup(b);
     }
