@@ -31,12 +31,13 @@
  * The parent reads the whole plan, checks every length and type before
  * executing anything, and rejects an unknown opcode, version or arg type.
  * [clarification, berth-init] It also rejects (BERTH_ERR_BAD_PLAN) a plan
- * that breaks these order rules: exactly one CLONE; ops 1-8 only before it,
+ * that breaks these order rules: exactly one CLONE; ops numbered below CLONE only before it,
  * all others only after it; the last op is EXEC, with READY and SET_ARGV
  * before it (and SET_ARGV before RESOLVE_EXEC); MOUNT, MOUNT_PROPAGATION,
  * MKDIR, MKNOD, SYMLINK, MASK_PATH, READONLY_PATH need an earlier
  * PREPARE_ROOT (or ENTER_EXEC_ROOT); PIVOT_ROOT/CHROOT need PREPARE_ROOT;
- * ENTER_EXEC_ROOT needs OPEN_EXEC_ROOT, SETUP_TTY CONSOLE_SOCKET, WAIT_START
+ * ENTER_EXEC_ROOT needs OPEN_EXEC_ROOT, SETUP_TTY CONSOLE_SOCKET or
+ * CONSOLE_RELAY (which needs PARENT_MODE 1), WAIT_START
  * EXEC_FIFO; at most one WAIT_MAPS (before any SYNC), READY, WAIT_START.
  * Value checks: PARENT_MODE and SETUP_TTY 0|1, MOUNT dest_kind 0|1, HOOK
  * argc and SET_USER n equal to the counts given, ids below 2^32-1.
@@ -87,7 +88,7 @@
 #define BERTH_PROTOCOL_H
 
 #define BERTH_PLAN_MAGIC 0x50545242 /* "BRTP" */
-#define BERTH_PLAN_VERSION 1
+#define BERTH_PLAN_VERSION 2
 
 /* Descriptors: node starts `berth-init <sync-fd>`. Fds 0-2 are the app's
  * stdio, 3..3+n-1 the preserved fds (n = PRESERVE_FDS), and <sync-fd> (after
@@ -96,7 +97,7 @@
 #define BERTH_ARG_U64 1
 #define BERTH_ARG_STR 2
 
-/* ---- parent ops (before CLONE) ---------------------------------------- */
+/* ---- parent ops (before CLONE; their numbers are below CLONE's) -------- */
 /* PARENT_MODE(u64 wait): 0 = exit after READY (create, exec -d);
  *                        1 = stay, relay EXIT when the child ends (run, exec). */
 #define BERTH_OP_PARENT_MODE 1
@@ -124,7 +125,14 @@
 /* CLONE(u64 CLONE_NEW* flags): create the child. Flags never include
  * CLONE_NEWCGROUP (the child unshares it after SYNC, once in its cgroup)
  * nor CLONE_NEWTIME (NEW_TIME_NS). 0 = plain fork (exec into a container). */
-#define BERTH_OP_CLONE 8
+#define BERTH_OP_CLONE 19
+/* CONSOLE_RELAY(): for a terminal without a console socket (run or exec in
+ * the foreground): the parent becomes the console socket's peer. It gets the
+ * pty master from SETUP_TTY and copies its own stdin to it and its output to
+ * its stdout — stdin in raw mode when it is a terminal, the window size kept
+ * in step on SIGWINCH, EOF on a non-terminal stdin passed on as the VEOF
+ * character — until the child exits and the master is drained. Wait mode only. */
+#define BERTH_OP_CONSOLE_RELAY 9
 
 /* ---- parent ops after CLONE (run by the parent, skipped by the child) - */
 /* SETGROUPS(str "deny"|"allow"), written before GID_MAP. */
@@ -244,6 +252,10 @@
  * through PATH (hooks: their path and args[0] differ). RESOLVE_EXEC then only
  * checks that it exists and is executable. */
 #define BERTH_OP_SET_EXEC_PATH 73
+/* LOOPBACK_UP(): set "lo" up (IFF_UP) in the container's new network
+ * namespace, as runc and crun do: Docker and Podman (--network none, or no
+ * network configured) leave it to the runtime. */
+#define BERTH_OP_LOOPBACK_UP 74
 
 /* dest_kind of MOUNT */
 #define BERTH_DEST_DIR 0

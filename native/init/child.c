@@ -116,6 +116,7 @@ static int run_op(struct ctx *c, const struct op *op)
 	case BERTH_OP_REMOUNT_ROOT_RO: return op_remount_root_ro();
 	case BERTH_OP_SETHOSTNAME: return op_sethostname(op);
 	case BERTH_OP_SETDOMAINNAME: return op_setdomainname(op);
+	case BERTH_OP_LOOPBACK_UP: return op_loopback_up();
 	case BERTH_OP_SETUP_TTY: return op_setup_tty(c, op);
 	case BERTH_OP_ENTER_EXEC_ROOT: return op_enter_exec_root(c);
 	case BERTH_OP_RLIMIT: return op_rlimit(c, op);

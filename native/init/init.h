@@ -4,13 +4,26 @@
 #ifndef BERTH_INIT_H
 #define BERTH_INIT_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <termios.h>
 
 #include "error.h"
 #include "plan.h"
 #include "protocol.h"
+
+/* console_relay.c: the parent's side of CONSOLE_RELAY */
+struct console_relay {
+	bool on;
+	int sock;          /* the master arrives here, -1 once received */
+	int master;        /* -1 until received, and after EIO */
+	int winch;         /* signalfd of SIGWINCH */
+	bool in_open;      /* stdin not at EOF yet */
+	bool raw;          /* stdin's termios changed: restore at the end */
+	struct termios saved;
+};
 
 struct ctx {
 	struct plan *plan;
@@ -24,8 +37,10 @@ struct ctx {
 	int pidfd;
 	int child_sock;    /* parent's end of the socketpair */
 
+	struct console_relay relay; /* CONSOLE_RELAY: stdio ↔ pty master */
+
 	/* inherited by the child */
-	int console_fd;    /* CONSOLE_SOCKET, connected */
+	int console_fd;    /* CONSOLE_SOCKET, connected (or the relay's far end) */
 	int fifo_fd;       /* EXEC_FIFO, O_RDONLY|O_NONBLOCK */
 	int exec_root_fd;  /* OPEN_EXEC_ROOT */
 
@@ -66,6 +81,7 @@ int op_unshare(const struct op *op);
 int op_wait_maps(struct ctx *c);
 int op_sethostname(const struct op *op);
 int op_setdomainname(const struct op *op);
+int op_loopback_up(void);
 int parent_write_map(struct ctx *c, const struct op *op);
 void close_ns_fds(struct ctx *c);
 const char *ns_flags_str(uint64_t flags);
@@ -108,6 +124,15 @@ int op_symlink(struct ctx *c, const struct op *op);
 /* tty.c */
 int parent_console_socket(struct ctx *c, const char *path);
 int op_setup_tty(struct ctx *c, const struct op *op);
+
+/* console_relay.c */
+int parent_console_relay(struct ctx *c);
+/* Adds the relay's fds to pfds; returns how many (indexes from *first). */
+int console_relay_pollfds(struct ctx *c, struct pollfd *pfds, int n);
+/* Handles what poll reported on the fds added at [first, first+count). */
+int console_relay_handle(struct ctx *c, const struct pollfd *pfds, int first, int count);
+/* Copies what the master still holds, restores the terminal. */
+void console_relay_finish(struct ctx *c);
 
 /* process.c */
 int op_rlimit(struct ctx *c, const struct op *op);

@@ -1,11 +1,15 @@
 /* namespaces.c — joining and creating namespaces, the user namespace maps
- * (written by the parent), hostname and domain name. */
+ * (written by the parent), hostname and domain name, the loopback interface
+ * of a new network namespace. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "init.h"
@@ -74,6 +78,14 @@ int op_join_ns(struct ctx *c, uint32_t index)
 	c->ns_fds[index] = -1;
 	if (setns(fd, (int)op->args[0].u) < 0)
 		return berr_sys("setns %s (%s)", q(op->args[1].s), ns_flags_str(op->args[0].u));
+	/* The host's root is not mapped in a joined user namespace: files made
+	 * with its ids would fail (EOVERFLOW). Become that namespace's root. */
+	if (op->args[0].u == CLONE_NEWUSER) {
+		if (setresgid(0, 0, 0) < 0)
+			return berr_sys("setresgid 0 in the user namespace %s", q(op->args[1].s));
+		if (setresuid(0, 0, 0) < 0)
+			return berr_sys("setresuid 0 in the user namespace %s", q(op->args[1].s));
+	}
 	return 0;
 }
 
@@ -142,5 +154,23 @@ int op_setdomainname(const struct op *op)
 {
 	if (setdomainname(op->args[0].s, op->args[0].len) < 0)
 		return berr_sys("setdomainname %s", q(op->args[0].s));
+	return 0;
+}
+
+int op_loopback_up(void)
+{
+	int fd _cleanup_close_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return berr_sys("socket to configure %s", q("lo"));
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof ifr);
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		return berr_sys("read the flags of interface %s", q("lo"));
+	if (ifr.ifr_flags & IFF_UP)
+		return 0;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		return berr_sys("bring up interface %s", q("lo"));
 	return 0;
 }

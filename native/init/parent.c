@@ -48,6 +48,7 @@ static void parent_fail(struct ctx *c)
 {
 	(void)msg_send_error(c->sync_fd, &g_err);
 	kill_child(c);
+	console_relay_finish(c);
 	_exit(1);
 }
 
@@ -61,6 +62,9 @@ static int run_parent_op(struct ctx *c, uint32_t i)
 	case BERTH_OP_CONSOLE_SOCKET:
 		berth_closep(&c->console_fd);
 		return parent_console_socket(c, op->args[0].s);
+	case BERTH_OP_CONSOLE_RELAY:
+		berth_closep(&c->console_fd);
+		return parent_console_relay(c);
 	case BERTH_OP_EXEC_FIFO:
 		berth_closep(&c->fifo_fd);
 		return parent_exec_fifo(c, op->args[0].s);
@@ -96,6 +100,9 @@ static int do_clone(struct ctx *c, uint64_t flags)
 	}
 	if (pid == 0) {
 		close(sp[0]);
+		berth_closep(&c->relay.sock); /* the parent's end of the relay */
+		berth_closep(&c->relay.winch);
+		c->relay.on = false;
 		c->child_sock = -1;
 		c->sock = sp[1];
 		run_child(c);
@@ -209,7 +216,7 @@ static void relay(struct ctx *c)
 {
 	bool child_eof = false, ready = false, node_eof = false;
 	for (;;) {
-		struct pollfd pfds[3];
+		struct pollfd pfds[6];
 		int n = 0, i_node = -1, i_child = -1, i_pid = -1;
 		if (!node_eof) {
 			pfds[n] = (struct pollfd){ .fd = c->sync_fd, .events = POLLIN };
@@ -223,6 +230,9 @@ static void relay(struct ctx *c)
 			pfds[n] = (struct pollfd){ .fd = c->pidfd, .events = POLLIN };
 			i_pid = n++;
 		}
+		int i_relay = n;
+		int n_relay = console_relay_pollfds(c, pfds, n);
+		n += n_relay;
 		int timeout = (child_eof && c->pidfd < 0) ? 100 : -1;
 		int r = poll(pfds, (nfds_t)n, timeout);
 		if (r < 0) {
@@ -236,6 +246,8 @@ static void relay(struct ctx *c)
 				_exit(0); /* detached: READY relayed */
 			continue; /* drain the child's messages before node's */
 		}
+		if (n_relay && console_relay_handle(c, pfds, i_relay, n_relay) < 0)
+			parent_fail(c);
 		if (i_node >= 0 && pfds[i_node].revents)
 			from_node(c, ready, &node_eof);
 		if (child_eof && (i_pid < 0 || (i_pid >= 0 && pfds[i_pid].revents))) {
@@ -243,6 +255,7 @@ static void relay(struct ctx *c)
 			pid_t w = waitpid(c->child, &st, c->pidfd >= 0 ? 0 : WNOHANG);
 			if (w == c->child) {
 				c->child = 0;
+				console_relay_finish(c);
 				(void)msg_send_u64(c->sync_fd, BERTH_MSG_EXIT, (uint64_t)(uint32_t)st);
 				_exit(0);
 			}

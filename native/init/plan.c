@@ -32,6 +32,7 @@ static const struct opspec specs[] = {
 	{ BERTH_OP_OPEN_EXEC_ROOT, "OPEN_EXEC_ROOT", "s" },
 	{ BERTH_OP_PRESERVE_FDS, "PRESERVE_FDS", "u" },
 	{ BERTH_OP_CLONE, "CLONE", "u" },
+	{ BERTH_OP_CONSOLE_RELAY, "CONSOLE_RELAY", "" },
 	{ BERTH_OP_SETGROUPS, "SETGROUPS", "s" },
 	{ BERTH_OP_UID_MAP, "UID_MAP", "s" },
 	{ BERTH_OP_GID_MAP, "GID_MAP", "s" },
@@ -71,6 +72,7 @@ static const struct opspec specs[] = {
 #ifdef BERTH_OP_SET_EXEC_PATH
 	{ BERTH_OP_SET_EXEC_PATH, "SET_EXEC_PATH", "s" },
 #endif
+	{ BERTH_OP_LOOPBACK_UP, "LOOPBACK_UP", "" },
 };
 
 static const struct opspec *find_spec(uint16_t code)
@@ -226,6 +228,11 @@ static int check_order(struct plan *p)
 		case BERTH_OP_CONSOLE_SOCKET:
 			have_console = true;
 			break;
+		case BERTH_OP_CONSOLE_RELAY:
+			if (p->mode != 1)
+				return berr_plan("bad plan: op %u: CONSOLE_RELAY needs PARENT_MODE 1 first", i);
+			have_console = true;
+			break;
 		case BERTH_OP_EXEC_FIFO:
 			have_fifo = true;
 			break;
@@ -272,7 +279,7 @@ static int check_order(struct plan *p)
 			break;
 		case BERTH_OP_SETUP_TTY:
 			if (!have_console)
-				return berr_plan("bad plan: op %u: SETUP_TTY without CONSOLE_SOCKET", i);
+				return berr_plan("bad plan: op %u: SETUP_TTY without CONSOLE_SOCKET or CONSOLE_RELAY", i);
 			break;
 		case BERTH_OP_WAIT_START:
 			if (!have_fifo)

@@ -74,8 +74,8 @@ export async function execInContainer(ctx: RuntimeContext, req: ExecRequest): Pr
   if (ctx.store.status(record) === 'stopped') throw new EngineError('Conflict', 'NOT_RUNNING', `cannot exec in a stopped container: ${req.id}`);
   const process = buildProcess(record.spec.process, req);
   process.env = withHome(process.env, record.rootfs, process.user.uid);
-  if (process.terminal && !req.consoleSocket) {
-    throw new EngineError('InvalidArgument', 'NO_CONSOLE_SOCKET', 'exec with a terminal needs --console-socket in this version', { hint: 'pass --console-socket, or drop -t' });
+  if (process.terminal && !req.consoleSocket && req.detach) {
+    throw new EngineError('InvalidArgument', 'NO_CONSOLE_SOCKET', 'exec --detach with a terminal needs --console-socket', { hint: 'pass --console-socket, drop -t, or drop --detach' });
   }
   const plan = compileExec({ pid: record.pid, process, consoleSocket: req.consoleSocket, detach: req.detach, preserveFds: req.preserveFds });
   const init = new InitProcess(plan.encode(), { preserveFds: req.preserveFds, onWarning: (t) => ctx.log.warn(t) });

@@ -2,7 +2,7 @@
 
 export const Plan = {
   MAGIC: 0x50545242,
-  VERSION: 1,
+  VERSION: 2,
 } as const;
 
 export const Arg = {
@@ -18,7 +18,8 @@ export const Op = {
   NEW_TIME_NS: 5,
   OPEN_EXEC_ROOT: 6,
   PRESERVE_FDS: 7,
-  CLONE: 8,
+  CLONE: 19,
+  CONSOLE_RELAY: 9,
   SETGROUPS: 20,
   UID_MAP: 21,
   GID_MAP: 22,

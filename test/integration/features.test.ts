@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { missing } from '../helpers/requirements.js';
-import { cleanup, makeBundle, runIn, runtime, TMP, uniqueId, type Config } from '../helpers/bundle.js';
+import { BERTH_ROOT, cleanup, makeBundle, runIn, runtime, RUNTIME_BIN, TMP, uniqueId, type Config } from '../helpers/bundle.js';
 
 const skip = missing('root', 'busybox');
 
@@ -51,15 +51,48 @@ describe('terminal', { skip }, () => {
     let output = '';
     peer.stdout.on('data', (d: Buffer) => (output += d.toString()));
     try {
-      await new Promise<void>((resolve) => peer.stdout.once('data', () => resolve()));
-      output = '';
+      // the peer says "listening" once its socket is bound; what follows is the pty's
+      await new Promise<void>((resolve) => peer.stdout.on('data', () => output.includes('listening\n') && resolve()));
       const c = runtime(['create', '--console-socket', sock, '--bundle', b.dir, b.id]);
       assert.equal(c.status, 0, c.stderr);
       assert.equal(runtime(['start', b.id]).status, 0);
       await new Promise((resolve) => peer.on('close', resolve));
-      assert.match(output, /^\/dev\/pts\/0\r\nstdin-is-tty\r\n88:0\r\n$/);
+      assert.equal(output.slice(output.indexOf('listening\n') + 'listening\n'.length), '/dev/pts/0\r\nstdin-is-tty\r\n88:0\r\n');
     } finally {
       peer.kill();
+      cleanup(b);
+    }
+  });
+});
+
+/** Runs a command under a pseudo-terminal (util-linux script), feeding it input. */
+function underPty(command: string[], input: string): { status: number | null; output: string } {
+  const quoted = command.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  const r = spawnSync('script', ['-qec', `stty cols 120 rows 40; ${quoted}`, '/dev/null'], { input, encoding: 'utf8', timeout: 20_000 });
+  return { status: r.status, output: r.stdout.replace(/\r/g, '') };
+}
+
+describe('terminal relayed by the runtime in the foreground', { skip }, () => {
+  it('run: an interactive shell on a pty, window size, exit code', () => {
+    const b = makeBundle(['sh'], (c) => (c['process'].terminal = true));
+    try {
+      const r = underPty([RUNTIME_BIN, '--root', BERTH_ROOT, 'run', '--bundle', b.dir, b.id], 'tty; stty size; exit 4\n');
+      assert.match(r.output, /\/dev\/pts\/0\n/);
+      assert.match(r.output, /\n40 120\n/);
+      assert.equal(r.status, 4);
+    } finally {
+      cleanup(b);
+    }
+  });
+
+  it('exec -t in the foreground', () => {
+    const b = makeBundle(['sleep', '100']);
+    try {
+      assert.equal(runtime(['run', '-d', '--bundle', b.dir, b.id]).status, 0);
+      const r = underPty([RUNTIME_BIN, '--root', BERTH_ROOT, 'exec', '-t', b.id, 'sh', '-c', 'tty; test -t 1 && echo is-a-tty; exit 6'], '');
+      assert.match(r.output, /\/dev\/pts\/\d+\nis-a-tty\n/);
+      assert.equal(r.status, 6);
+    } finally {
       cleanup(b);
     }
   });

@@ -118,10 +118,15 @@ describe('compileCreate', () => {
     assert.throws(() => compileCreate(spec({}, { namespaces: [{ type: 'pid' }] }), opts, new FakeHost()), /linux\.namespaces: a mount namespace is required/);
   });
 
-  it('needs a console socket for a terminal', () => {
+  it('sends a terminal to the console socket, or relays it in the foreground', () => {
     const s = spec({ process: { user: { uid: 0, gid: 0 }, cwd: '/', args: ['sh'], terminal: true } });
     assert.throws(() => compileCreate(s, opts, new FakeHost()), /process\.terminal: is true, and a terminal needs --console-socket/);
-    assert.ok(names(compileCreate(s, { ...opts, consoleSocket: '/tmp/s' }, new FakeHost())).includes('SETUP_TTY'));
+    const viaSocket = compileCreate(s, { ...opts, consoleSocket: '/tmp/s' }, new FakeHost());
+    assert.deepEqual(argsOf(viaSocket, 'CONSOLE_SOCKET'), [['/tmp/s']]);
+    assert.ok(names(viaSocket).includes('SETUP_TTY'));
+    const relayed = compileCreate(s, { ...opts, wait: true }, new FakeHost());
+    assert.ok(names(relayed).includes('CONSOLE_RELAY'));
+    assert.ok(names(relayed).indexOf('CONSOLE_RELAY') < names(relayed).indexOf('CLONE'));
   });
 
   it('stops for hooks before the pivot only when there are hooks', () => {

@@ -44,12 +44,8 @@ export function compileCreate(spec: Spec, opts: CreateOptions, host: HostFacts):
   const process = spec.process;
   if (!process) return r.field('process').fail('is required to create a container');
   if (!process.args) r.field('process').field('args').fail('is required: name the program to run');
-  if (process.terminal && !opts.consoleSocket) {
-    r.field('process').field('terminal').fail(
-      opts.wait
-        ? 'is true, and a terminal needs --console-socket: this version cannot relay one itself (pass --console-socket or set "terminal": false)'
-        : 'is true, and a terminal needs --console-socket when the runtime does not stay in the foreground',
-    );
+  if (process.terminal && !opts.consoleSocket && !opts.wait) {
+    r.field('process').field('terminal').fail('is true, and a terminal needs --console-socket when the runtime does not stay in the foreground (or run it with "run" without --detach)');
   }
   if (!process.terminal && opts.consoleSocket) {
     r.field('process').field('terminal').fail('is false, so --console-socket has nothing to receive (set it to true or drop the flag)');
@@ -63,7 +59,7 @@ export function compileCreate(spec: Spec, opts: CreateOptions, host: HostFacts):
   const plan = new LaunchPlan();
   plan.add('PARENT_MODE', opts.wait ? 1 : 0);
   if (opts.preserveFds) plan.add('PRESERVE_FDS', opts.preserveFds);
-  if (process.terminal && opts.consoleSocket) plan.add('CONSOLE_SOCKET', opts.consoleSocket);
+  if (process.terminal) addConsole(plan, opts.consoleSocket);
   plan.add('EXEC_FIFO', opts.execFifo);
   for (const n of sortForJoin(namespaces.filter((n) => n.path))) plan.add('JOIN_NS', CLONE_NEW[n.type], n.path!);
   if (isNew('time')) {
@@ -112,6 +108,12 @@ export function compileCreate(spec: Spec, opts: CreateOptions, host: HostFacts):
   }
   plan.add('EXEC');
   return plan;
+}
+
+/** Where the pty master goes: the caller's console socket, or berth-init's own relay in the foreground. */
+export function addConsole(plan: LaunchPlan, consoleSocket: string | undefined): void {
+  if (consoleSocket) plan.add('CONSOLE_SOCKET', consoleSocket);
+  else plan.add('CONSOLE_RELAY');
 }
 
 export function formatIdMap(maps: { containerID: number; hostID: number; size: number }[]): string {

@@ -1,5 +1,6 @@
 import type { Process } from '../../spec/oci-runtime.js';
 import { namespaceInode } from '../../sys/proc.js';
+import { addConsole } from './compile-create.js';
 import { addProcess } from './compile-process.js';
 import { CLONE_NEW, JOIN_ORDER, NS_PROC_FILE } from './namespaces.js';
 import { LaunchPlan } from './plan.js';
@@ -30,7 +31,7 @@ export function compileExec(opts: ExecOptions): LaunchPlan {
   const plan = new LaunchPlan();
   plan.add('PARENT_MODE', opts.detach ? 0 : 1);
   if (opts.preserveFds) plan.add('PRESERVE_FDS', opts.preserveFds);
-  if (opts.process.terminal && opts.consoleSocket) plan.add('CONSOLE_SOCKET', opts.consoleSocket);
+  if (opts.process.terminal) addConsole(plan, opts.consoleSocket);
   plan.add('OPEN_EXEC_ROOT', `/proc/${opts.pid}/root`);
   joinNamespacesOf(plan, opts.pid);
   plan.add('CLONE', 0);
