@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { runInPty } from '../helpers/pty.js';
 import { missing } from '../helpers/requirements.js';
 import { BERTH_ROOT, cleanup, makeBundle, runIn, runtime, RUNTIME_BIN, TMP, uniqueId, type Config } from '../helpers/bundle.js';
 
@@ -65,18 +66,17 @@ describe('terminal', { skip }, () => {
   });
 });
 
-/** Runs a command under a pseudo-terminal (util-linux script), feeding it input. */
-function underPty(command: string[], input: string): { status: number | null; output: string } {
-  const quoted = command.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
-  const r = spawnSync('script', ['-qec', `stty cols 120 rows 40; ${quoted}`, '/dev/null'], { input, encoding: 'utf8', timeout: 20_000 });
+/** Runs argv under a pseudo-terminal of 40 rows and 120 columns. */
+async function underPty(argv: string[], input: string): Promise<{ status: number | null; output: string }> {
+  const r = await runInPty(['sh', '-c', 'stty cols 120 rows 40; exec "$@"', 'sh', ...argv], { input });
   return { status: r.status, output: r.stdout.replace(/\r/g, '') };
 }
 
 describe('terminal relayed by the runtime in the foreground', { skip }, () => {
-  it('run: an interactive shell on a pty, window size, exit code', () => {
+  it('run: an interactive shell on a pty, window size, exit code', async () => {
     const b = makeBundle(['sh'], (c) => (c['process'].terminal = true));
     try {
-      const r = underPty([RUNTIME_BIN, '--root', BERTH_ROOT, 'run', '--bundle', b.dir, b.id], 'tty; stty size; exit 4\n');
+      const r = await underPty([RUNTIME_BIN, '--root', BERTH_ROOT, 'run', '--bundle', b.dir, b.id], 'tty; stty size; exit 4\n');
       assert.match(r.output, /\/dev\/pts\/0\n/);
       assert.match(r.output, /\n40 120\n/);
       assert.equal(r.status, 4);
@@ -85,11 +85,11 @@ describe('terminal relayed by the runtime in the foreground', { skip }, () => {
     }
   });
 
-  it('exec -t in the foreground', () => {
+  it('exec -t in the foreground', async () => {
     const b = makeBundle(['sleep', '100']);
     try {
       assert.equal(runtime(['run', '-d', '--bundle', b.dir, b.id]).status, 0);
-      const r = underPty([RUNTIME_BIN, '--root', BERTH_ROOT, 'exec', '-t', b.id, 'sh', '-c', 'tty; test -t 1 && echo is-a-tty; exit 6'], '');
+      const r = await underPty([RUNTIME_BIN, '--root', BERTH_ROOT, 'exec', '-t', b.id, 'sh', '-c', 'tty; test -t 1 && echo is-a-tty; exit 6'], '');
       assert.match(r.output, /\/dev\/pts\/\d+\nis-a-tty\n/);
       assert.equal(r.status, 6);
     } finally {

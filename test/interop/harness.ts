@@ -1,0 +1,232 @@
+/**
+ * What the Docker and Podman interop tests share: running a client, running
+ * one in a pseudo-terminal (util-linux `script`), stopping a daemon, and the
+ * checks that a run left no process, mount or file behind.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, linkSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readMountInfo } from '../../src/sys/mountinfo.js';
+import { runInPty, type Result, type RunOptions } from '../helpers/pty.js';
+
+export { runInPty, type Result, type RunOptions };
+
+/** Runs a command to its end; stdin is empty. A timeout kills it and throws. */
+export function run(cmd: string, args: string[], opts: RunOptions = {}): Result {
+  const r = spawnSync(cmd, args, { env: opts.env, input: '', encoding: 'utf8', timeout: opts.timeoutMs ?? 60_000, killSignal: 'SIGKILL' });
+  if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`);
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** For assertion messages: what a command printed. */
+export function shown(r: Result): string {
+  return `exit ${r.status}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+}
+
+/** Polls until cond() holds; false when timeoutMs passed first. */
+export async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (await cond()) return true;
+    if (Date.now() > until) return false;
+    await sleep(intervalMs);
+  }
+}
+
+function cmdline(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^\S+ \(.*\) [ZX] /s.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+/** Every process (but this one) whose command line contains text: `pgrep -af text`. */
+export function processesMentioning(text: string): { pid: number; cmdline: string }[] {
+  const found: { pid: number; cmdline: string }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const line = cmdline(Number(entry));
+    if (line?.includes(text) && alive(Number(entry))) found.push({ pid: Number(entry), cmdline: line });
+  }
+  return found;
+}
+
+/**
+ * Stops one process: SIGTERM, up to graceMs for it to go, then SIGKILL.
+ * `expect`, when given, must appear in its command line (a pid read from a
+ * stale pidfile may name another process by now).
+ */
+export async function stopProcess(pid: number, graceMs: number, expect?: string): Promise<void> {
+  if (!alive(pid) || (expect !== undefined && !cmdline(pid)?.includes(expect))) return;
+  const signal = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // gone already
+    }
+  };
+  signal('SIGTERM');
+  if (await waitUntil(() => !alive(pid), graceMs, 50)) return;
+  signal('SIGKILL');
+  await waitUntil(() => !alive(pid), 5_000, 50);
+}
+
+/** The pid in a pidfile, if there is one. */
+export function readPidFile(path: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(path, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Serialises the runs of one test file on this machine (two would share, and
+ * tear down, the same daemon): a file holding the owner's pid, created with
+ * its content in one step (link(2)); the lock of a dead owner is taken over.
+ */
+export async function acquireLock(path: string, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  const mine = `${path}.${process.pid}`;
+  writeFileSync(mine, String(process.pid));
+  try {
+    for (;;) {
+      try {
+        linkSync(mine, path);
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const owner = readPidFile(path);
+      if (owner === undefined || !alive(owner)) {
+        rmSync(path, { force: true });
+        continue;
+      }
+      if (Date.now() > until) throw new Error(`${path} is held by process ${owner}: another run of these tests is using the daemon`);
+      await sleep(200);
+    }
+  } finally {
+    rmSync(mine, { force: true });
+  }
+}
+
+export function releaseLock(path: string): void {
+  if (readPidFile(path) === process.pid) rmSync(path, { force: true });
+}
+
+const under = (path: string, dirs: string[]): boolean => dirs.some((d) => path === d || path.startsWith(`${d}/`));
+
+/** Mount points of this mount namespace at or below any of dirs. */
+export function mountsUnder(dirs: string[]): string[] {
+  return readMountInfo('self')
+    .map((m) => m.mountPoint)
+    .filter((p) => under(p, dirs));
+}
+
+/** Mount points of namespace files (nsfs: `ip netns`, docker's and podman's netns bind mounts). */
+export function namespaceMounts(): string[] {
+  return readMountInfo('self')
+    .filter((m) => m.fstype === 'nsfs')
+    .map((m) => m.mountPoint);
+}
+
+/** Lazily unmounts everything at or below dirs, deepest first. */
+export function unmountAll(dirs: string[]): void {
+  for (let round = 0; round < 5; round++) {
+    const mounts = [...new Set(mountsUnder(dirs))].sort((a, b) => b.length - a.length);
+    if (mounts.length === 0) return;
+    for (const m of mounts) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
+  }
+}
+
+/**
+ * Paths on the host that a daemon creates outside the directories it is
+ * given (dockerd's /etc/docker/key.json, containerd's shim socket directory,
+ * podman's blob cache…). What existed before the run is left alone; what the
+ * run created is removed afterwards: files unlinked, directories only when empty.
+ */
+export class HostTraces {
+  private readonly before: Set<string>;
+
+  constructor(private readonly paths: string[]) {
+    this.before = new Set(paths.filter((p) => existsSync(p)));
+  }
+
+  /** Paths the run created that are still there. */
+  created(): string[] {
+    return this.paths.filter((p) => !this.before.has(p) && existsSync(p));
+  }
+
+  remove(): void {
+    for (const p of this.created().sort((a, b) => b.length - a.length)) {
+      try {
+        if (statSync(p).isDirectory()) rmdirSync(p);
+        else unlinkSync(p);
+      } catch {
+        // not empty (someone else's now), or gone
+      }
+    }
+  }
+}
+
+/** The cgroup v1/v2 directories named `name` directly under each hierarchy, with what is below them. */
+function cgroupTree(name: string): string[] {
+  const found: string[] = [];
+  const walk = (dir: string): void => {
+    found.push(dir);
+    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) walk(join(dir, e.name));
+  };
+  let hierarchies: string[];
+  try {
+    hierarchies = readdirSync('/sys/fs/cgroup').map((h) => join('/sys/fs/cgroup', h));
+  } catch {
+    return [];
+  }
+  for (const h of hierarchies) {
+    const dir = join(h, name);
+    try {
+      if (statSync(dir).isDirectory()) walk(dir);
+    } catch {
+      // no such cgroup here
+    }
+  }
+  return found;
+}
+
+/**
+ * Cgroups an engine creates for its containers (cgroupfs driver: `docker`,
+ * `libpod_parent`). Those that appear during the run are removed once empty.
+ */
+export class CgroupTraces {
+  private readonly before: Set<string>;
+
+  constructor(private readonly names: string[]) {
+    this.before = new Set(names.flatMap(cgroupTree));
+  }
+
+  created(): string[] {
+    return this.names.flatMap(cgroupTree).filter((d) => !this.before.has(d));
+  }
+
+  remove(): void {
+    for (const d of this.created().sort((a, b) => b.length - a.length)) {
+      try {
+        rmdirSync(d);
+      } catch {
+        // still has processes: left for the checks to report
+      }
+    }
+  }
+}
