@@ -30,7 +30,7 @@
  *
  * The parent reads the whole plan, checks every length and type before
  * executing anything, and rejects an unknown opcode, version or arg type.
- * [clarification, berth-init] It also rejects (BERTH_ERR_BAD_PLAN) a plan
+ * It also rejects (BERTH_ERR_BAD_PLAN) a plan
  * that breaks these order rules: exactly one CLONE; ops numbered below CLONE only before it,
  * all others only after it; the last op is EXEC, with READY and SET_ARGV
  * before it (and SET_ARGV before RESOLVE_EXEC); MOUNT, MOUNT_PROPAGATION,
@@ -75,7 +75,7 @@
  *   `mount "proc" to "/proc": Operation not permitted`.
  *   If node closes <sync-fd> or sends ABORT, parent and child exit
  *   (the child is killed) without executing the app.
- *   [clarification, berth-init] "Closes" means before READY. After READY
+ *   "Closes" means before READY. After READY
  *   a close (or half-close, shutdown(SHUT_WR)) of <sync-fd> only says that
  *   node will send nothing more: in wait mode the parent keeps waiting and
  *   still sends EXIT; ABORT still kills the child. An ERROR after READY
@@ -109,7 +109,7 @@
 #define BERTH_OP_EXEC_FIFO 3
 /* JOIN_NS(u64 CLONE_NEW* type, str path): open path, setns(fd, type).
  * The TS side orders the user namespace first.
- * [clarification, berth-init] The first JOIN_NS opens the paths of all
+ * The first JOIN_NS opens the paths of all
  * JOIN_NS ops, so that every path is looked up in the host's mount namespace
  * and with the host's credentials, then each op does its setns(). */
 #define BERTH_OP_JOIN_NS 4
@@ -225,7 +225,7 @@
 /* HOOK(str path, u64 timeout_sec (0 = none), u64 argc, str argv…, str env…):
  * run now, inside the container (startContainer), with the state read by
  * WAIT_START on its stdin; non-zero exit or timeout fails the start.
- * [clarification, berth-init] argc 0 means argv = {path}. The hook's stdout
+ * argc 0 means argv = {path}. The hook's stdout
  * and stderr are captured (first 4 KiB); if it fails they are sent as a
  * WARNING before the ERROR. */
 #define BERTH_OP_HOOK 67
@@ -241,7 +241,7 @@
 #define BERTH_OP_NO_NEW_PRIVS 70
 /* CWD(str path): chdir after the user switch; the result must stay inside
  * the root (getcwd must not report "(unreachable)").
- * [clarification, berth-init] Before the chdir every fd >= 3 + PRESERVE_FDS
+ * Before the chdir every fd >= 3 + PRESERVE_FDS
  * is closed except the child's socketpair end, the exec fifo and the console
  * socket (none is a directory; WAIT_START / SETUP_TTY may come later). */
 #define BERTH_OP_CWD 71

@@ -3,7 +3,7 @@ import { EngineError } from '../errors/engine-error.js';
 import { writeFileAtomic } from '../lib/atomic-write.js';
 import { OCI_VERSION, type Spec, type State } from '../spec/oci-runtime.js';
 import { InitProcess } from '../sys/init-process.js';
-import { readProcStat } from '../sys/proc.js';
+import { readProcStat, signalProcess } from '../sys/proc.js';
 import { loadBundle } from './bundle.js';
 import { withHome } from './config/home.js';
 import type { RuntimeContext } from './context.js';
@@ -92,13 +92,7 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest): 
     return { record, init };
   } catch (err) {
     init.abort();
-    if (init.pid) {
-      try {
-        process.kill(init.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    if (init.pid) signalProcess(init.pid, 'SIGKILL');
     await init.exited;
     ctx.store.remove(req.id);
     throw err;

@@ -1,3 +1,5 @@
+import { signalProcess } from '../sys/proc.js';
+
 /** Signals a foreground runtime passes on to the container, as runc run does. */
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'];
 
@@ -6,12 +8,7 @@ export function forwardSignals(pid: () => number | undefined): () => void {
   const handlers = FORWARDED.map((sig) => {
     const handler = (): void => {
       const target = pid();
-      if (target === undefined) return;
-      try {
-        process.kill(target, sig);
-      } catch {
-        // the container is already gone
-      }
+      if (target !== undefined) signalProcess(target, sig);
     };
     process.on(sig, handler);
     return [sig, handler] as const;

@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
 import { EngineError } from '../errors/engine-error.js';
 import type { Hook, HookKind, State } from '../spec/oci-runtime.js';
 import { InitProcess } from '../sys/init-process.js';
+import { signalProcess } from '../sys/proc.js';
+import { runProgram, type ProgramResult } from '../sys/run-program.js';
 import { compileNamespaceCommand } from './plan/compile-exec.js';
 
 /**
@@ -26,32 +27,10 @@ export async function runHooks(kind: HookKind, hooks: Hook[] | undefined, state:
   for (const hook of hooks ?? []) await runHook(kind, hook, state, inContainerOf);
 }
 
-interface HookResult {
-  status: number | string;
-  stderr: string;
-  timedOut: boolean;
-  error?: string;
-}
+type HookResult = ProgramResult;
 
 function runOnHost(hook: Hook, input: string): Promise<HookResult> {
-  return new Promise((resolve) => {
-    const args = hook.args ?? [hook.path];
-    const child = spawn(hook.path, args.slice(1), { argv0: args[0] ?? hook.path, env: envObject(hook.env), stdio: ['pipe', 'inherit', 'pipe'] });
-    let stderr = '';
-    let timedOut = false;
-    const timer = hook.timeout ? setTimeout(() => ((timedOut = true), child.kill('SIGKILL')), hook.timeout * 1000) : undefined;
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      resolve({ status: -1, stderr, timedOut, error: err.message });
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ status: code ?? `signal ${signal}`, stderr, timedOut });
-    });
-  });
+  return runProgram({ path: hook.path, argv: hook.args ?? [hook.path], env: hook.env ?? [], input, timeoutMs: hook.timeout ? hook.timeout * 1000 : undefined });
 }
 
 async function runInNamespaces(hook: Hook, input: string, pid: number): Promise<HookResult> {
@@ -65,7 +44,7 @@ async function runInNamespaces(hook: Hook, input: string, pid: number): Promise<
   const timer = hook.timeout
     ? setTimeout(() => {
         timedOut = true;
-        if (init.pid) process.kill(init.pid, 'SIGKILL');
+        if (init.pid) signalProcess(init.pid, 'SIGKILL');
       }, hook.timeout * 1000)
     : undefined;
   try {
@@ -84,13 +63,4 @@ export function decodeWaitStatus(status: number | undefined): number {
   if (status === undefined) return 255;
   const signal = status & 0x7f;
   return signal === 0 ? (status >> 8) & 0xff : 128 + signal;
-}
-
-function envObject(env: string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const e of env ?? []) {
-    const i = e.indexOf('=');
-    if (i > 0) out[e.slice(0, i)] = e.slice(i + 1);
-  }
-  return out;
 }

@@ -2,7 +2,7 @@ import { closeSync, constants as fsc, openSync, unlinkSync, writeSync } from 'no
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
 import { OCI_VERSION } from '../spec/oci-runtime.js';
-import { isAlive, namespaceInode, pidsInNamespace } from '../sys/proc.js';
+import { isAlive, namespaceInode, pidsInNamespace, signalProcess } from '../sys/proc.js';
 import type { RuntimeContext } from './context.js';
 import { runHooks } from './hooks.js';
 import type { ContainerRecord } from './state-store.js';
@@ -51,14 +51,7 @@ export function containerPids(record: ContainerRecord): number[] {
 export function killContainer(ctx: RuntimeContext, id: string, signal: number, all: boolean): void {
   const record = ctx.store.load(id);
   if (ctx.store.status(record) === 'stopped') throw new EngineError('Conflict', 'NOT_RUNNING', `container not running: ${id}`);
-  const pids = all ? containerPids(record) : [record.pid];
-  for (const pid of pids) {
-    try {
-      process.kill(pid, signal);
-    } catch (err) {
-      if (errnoOf(err) !== 'ESRCH') throw err;
-    }
-  }
+  for (const pid of all ? containerPids(record) : [record.pid]) signalProcess(pid, signal);
 }
 
 async function waitGone(record: ContainerRecord, timeoutMs: number): Promise<boolean> {
@@ -90,13 +83,7 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, force: bo
     throw new EngineError('Conflict', 'NOT_STOPPED', `cannot delete container ${id} that is not stopped: running`, { hint: `stop it first, or use: berth-runtime delete --force ${id}` });
   }
   if (status !== 'stopped') {
-    for (const pid of containerPids(record)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone already
-      }
-    }
+    for (const pid of containerPids(record)) signalProcess(pid, 'SIGKILL');
     if (!(await waitGone(record, 10_000))) throw new EngineError('Internal', 'KILL_TIMEOUT', `container ${id} did not die within 10 s of SIGKILL`);
   }
   ctx.store.remove(id);

@@ -26,6 +26,17 @@ export function isAlive(pid: number, startTime: number): boolean {
   return stat !== undefined && stat.startTime === startTime && stat.state !== 'Z' && stat.state !== 'X';
 }
 
+/** Sends a signal; false when the process is already gone. */
+export function signalProcess(pid: number, signal: NodeJS.Signals | number): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch (err) {
+    if (err && typeof err === 'object' && 'code' in err && err.code === 'ESRCH') return false;
+    throw err;
+  }
+}
+
 /** Inode of /proc/<pid>/ns/<name>: equal inodes, same namespace. */
 export function namespaceInode(pid: number | 'self', name: string): number | undefined {
   try {

@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError } from '../../errors/engine-error.js';
+import { runPs } from '../../sys/run-program.js';
 import type { RuntimeContext } from '../../runtime/context.js';
 import { createContainer } from '../../runtime/create.js';
 import { execInContainer } from '../../runtime/exec.js';
@@ -115,9 +115,14 @@ export function ps(ctx: RuntimeContext, id: string, args: string[], format: 'tab
     printJson(pids, false);
     return;
   }
-  const out = spawnSync('ps', args.length ? args : ['-ef'], { encoding: 'utf8' });
-  if (out.status !== 0) throw new EngineError('Internal', 'PS_FAILED', `ps ${args.join(' ')}: ${out.stderr.trim() || out.error?.message}`);
-  const lines = out.stdout.split('\n');
+  const psArgs = args.length ? args : ['-ef'];
+  let out: string;
+  try {
+    out = runPs(psArgs);
+  } catch (err) {
+    throw new EngineError('InvalidArgument', 'PS_FAILED', `ps ${psArgs.join(' ')}: ${(err as Error).message}`, { hint: 'pass options that ps(1) accepts' });
+  }
+  const lines = out.split('\n');
   const header = lines[0] ?? '';
   const pidColumn = header.trim().split(/\s+/).indexOf('PID');
   if (pidColumn < 0) throw new EngineError('InvalidArgument', 'PS_NO_PID', `ps ${args.join(' ')}: its output has no PID column`);
