@@ -23,7 +23,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { busyboxRootfs, RUNTIME_BIN, TMP } from '../helpers/bundle.js';
 import { missing } from '../helpers/requirements.js';
-import { acquireLock, CgroupTraces, HostTraces, mountsUnder, namespaceMounts, processesMentioning, readPidFile, releaseLock, run, runInPty, shown, stopProcess, unmountAll, waitUntil, type Result } from './harness.js';
+import { engineCases, ok } from './engine-cases.js';
+import { acquireLock, CgroupTraces, HostTraces, mountsUnder, namespaceMounts, processesMentioning, readPidFile, releaseLock, run, shown, stopProcess, unmountAll, waitUntil, type Result } from './harness.js';
 
 const DATA_ROOT = '/var/lib/berth-test-docker';
 const RUN_DIR = '/run/berth-test-docker';
@@ -58,11 +59,6 @@ function docker(args: string[], timeoutMs = 60_000): Result {
 /** `docker run --runtime berth …`, with the test image after the flags. */
 function dockerRun(flags: string[], command: string[]): Result {
   return docker(['run', '--runtime', 'berth', ...flags, IMAGE, ...command]);
-}
-
-function ok(r: Result): string {
-  assert.equal(r.status, 0, shown(r));
-  return r.stdout;
 }
 
 function ping(): Promise<boolean> {
@@ -188,32 +184,25 @@ describe('docker run --runtime berth', { skip: missing('root', 'docker', 'busybo
     assert.equal(runtimes['berth']?.path, RUNTIME_BIN);
   });
 
-  it('runs a command in the foreground and relays its output', () => {
-    const r = dockerRun(['--rm'], ['echo', 'hi']);
-    assert.equal(r.stdout, 'hi\n', shown(r));
-    assert.equal(r.status, 0, shown(r));
+  engineCases({
+    argv: ['docker'],
+    env,
+    runFlags: ['--runtime', 'berth'],
+    image: IMAGE,
+    forceRemove: ['-f'],
+    missingExecStatus: 126,
+    usesBerth: (inspect) => inspect['HostConfig']?.Runtime === 'berth',
+    berthState,
   });
 
-  it('passes on the exit code of the app', () => {
-    const r = dockerRun(['--rm'], ['sh', '-c', 'exit 7']);
-    assert.equal(r.status, 7, shown(r));
-  });
-
-  it('reports a missing executable as 127, with the runtime\'s message', () => {
-    const r = dockerRun(['--rm'], ['no-such-command']);
-    assert.equal(r.status, 127, shown(r));
-    assert.match(r.stderr, /exec: "no-such-command": executable file not found in \$PATH/);
-  });
-
-  it('reports a file that cannot be executed as 126', () => {
-    const r = dockerRun(['--rm'], ['/etc/passwd']);
-    assert.equal(r.status, 126, shown(r));
-    assert.match(r.stderr, /exec: "\/etc\/passwd": permission denied/);
-  });
-
-  it('applies the user, working directory, environment and hostname docker sets', () => {
-    const r = dockerRun(['--rm', '-u', '1000:1000', '-w', '/tmp', '-e', 'FOO=bar', '-h', 'boxname'], ['sh', '-c', 'id -u; id -g; pwd; echo $FOO; hostname']);
-    assert.equal(r.stdout, '1000\n1000\n/tmp\nbar\nboxname\n', shown(r));
+  it('lists the container\'s processes (docker top asks berth-runtime ps)', () => {
+    const name = 'berth-top';
+    ok(docker(['run', '--runtime', 'berth', '-d', '--name', name, IMAGE, 'sh', '-c', 'while :; do sleep 0.1; done']));
+    try {
+      assert.match(ok(docker(['top', name])), /sleep 0\.1|while :/);
+    } finally {
+      docker(['rm', '-f', name]);
+    }
   });
 
   it('bind-mounts a host directory read-only', () => {
@@ -222,77 +211,6 @@ describe('docker run --runtime berth', { skip: missing('root', 'docker', 'busybo
     writeFileSync(join(dir, 'f'), 'from the host\n');
     const r = dockerRun(['--rm', '-v', `${dir}:/data:ro`], ['sh', '-c', 'cat /data/f; touch /data/g 2>/dev/null && echo wrote || echo refused']);
     assert.equal(r.stdout, 'from the host\nrefused\n', shown(r));
-  });
-
-  it('runs detached, execs into the container, and stops it with SIGTERM', () => {
-    const name = 'berth-detached';
-    // PID 1 ignores SIGTERM unless it handles it: this one does, and exits 0
-    const id = ok(dockerRun(['-d', '--name', name], ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.1; done'])).trim();
-    try {
-      const inspect = JSON.parse(ok(docker(['inspect', id])))[0];
-      assert.equal(inspect.HostConfig.Runtime, 'berth');
-      assert.equal(inspect.State.Status, 'running');
-      // the shim drives berth-runtime: its state agrees with docker's
-      const berth = berthState(id);
-      assert.deepEqual(berth && { status: berth.status, pid: berth.pid }, { status: 'running', pid: inspect.State.Pid });
-
-      const e = docker(['exec', name, 'sh', '-c', 'echo from exec; cat /proc/1/cmdline | tr "\\0" " "; echo; exit 3']);
-      assert.equal(e.stdout, 'from exec\nsh -c trap "exit 0" TERM; while :; do sleep 0.1; done \n', shown(e));
-      assert.equal(e.status, 3, shown(e));
-      // dockerd 20.10 reports a failed exec start as 126 (under runc too), with the runtime's message
-      const missingExec = docker(['exec', name, 'no-such-command']);
-      assert.equal(missingExec.status, 126, shown(missingExec));
-      assert.match(missingExec.stdout + missingExec.stderr, /executable file not found/);
-      // docker top asks the runtime: `berth-runtime ps --format json`
-      assert.match(ok(docker(['top', name])), /sleep 0\.1|while :/);
-
-      const started = Date.now();
-      ok(docker(['stop', '-t', '20', name]));
-      assert.ok(Date.now() - started < 10_000, 'docker stop waited for the timeout: SIGTERM did not reach the app');
-      assert.equal(ok(docker(['wait', name])).trim(), '0');
-      const state = JSON.parse(ok(docker(['inspect', '--format', '{{json .State}}', name])));
-      assert.equal(state.Status, 'exited');
-      assert.equal(state.Running, false);
-      assert.equal(state.ExitCode, 0);
-    } finally {
-      docker(['rm', '-f', name]);
-    }
-    assert.equal(berthState(id), undefined, 'berth-runtime kept the state of a removed container');
-  });
-
-  it('stops an app that ignores SIGTERM with SIGKILL after the timeout', () => {
-    const name = 'berth-stubborn';
-    ok(dockerRun(['-d', '--name', name], ['sleep', '1000']));
-    try {
-      const started = Date.now();
-      ok(docker(['stop', '-t', '1', name]));
-      assert.ok(Date.now() - started >= 1_000, 'stopped before the timeout');
-      assert.equal(ok(docker(['wait', name])).trim(), '137');
-      const state = JSON.parse(ok(docker(['inspect', '--format', '{{json .State}}', name])));
-      assert.deepEqual([state.Status, state.ExitCode, state.OOMKilled], ['exited', 137, false]);
-    } finally {
-      docker(['rm', '-f', name]);
-    }
-  });
-
-  it('runs with a terminal (-it): the app gets a pty, reads what is typed, and its code comes back', async () => {
-    const r = await runInPty(['docker', 'run', '--runtime', 'berth', '-it', '--rm', IMAGE, 'sh'], { env, input: 'tty; echo $((6*7)); exit 3\r' });
-    assert.match(r.stdout, /^\/dev\/pts\/0\r$/m, shown(r));
-    assert.match(r.stdout, /^42\r$/m, shown(r));
-    assert.equal(r.status, 3, shown(r));
-  });
-
-  it('execs with a terminal (exec -it) into a detached container', async () => {
-    const name = 'berth-exec-tty';
-    ok(dockerRun(['-d', '--name', name], ['sleep', '1000']));
-    try {
-      const r = await runInPty(['docker', 'exec', '-it', name, 'sh', '-c', 'tty; [ -t 0 ] && echo stdin is a tty; exit 4'], { env });
-      assert.match(r.stdout, /^\/dev\/pts\/\d+\r$/m, shown(r));
-      assert.match(r.stdout, /^stdin is a tty\r$/m, shown(r));
-      assert.equal(r.status, 4, shown(r));
-    } finally {
-      docker(['rm', '-f', name]);
-    }
   });
 
   it('gives a container without a network only its own loopback, up', () => {

@@ -18,7 +18,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { busyboxRootfs, RUNTIME_BIN } from '../helpers/bundle.js';
 import { missing } from '../helpers/requirements.js';
-import { acquireLock, CgroupTraces, HostTraces, mountsUnder, namespaceMounts, processesMentioning, releaseLock, run, runInPty, shown, stopProcess, unmountAll, type Result } from './harness.js';
+import { engineCases, ok } from './engine-cases.js';
+import { acquireLock, CgroupTraces, HostTraces, mountsUnder, namespaceMounts, processesMentioning, releaseLock, run, shown, stopProcess, unmountAll, type Result } from './harness.js';
 
 const DATA_ROOT = '/var/lib/berth-test-podman';
 const RUN_DIR = '/run/berth-test-podman';
@@ -74,11 +75,6 @@ function podmanRun(flags: string[], command: string[]): Result {
   return podman(['run', '--network', 'none', ...flags, IMAGE, ...command]);
 }
 
-function ok(r: Result): string {
-  assert.equal(r.status, 0, shown(r));
-  return r.stdout;
-}
-
 /** Containers in berth-runtime's default root. */
 function berthContainers(): string[] {
   const r = run(RUNTIME_BIN, ['list', '-q']);
@@ -131,106 +127,21 @@ describe('podman --runtime berth-runtime', { skip: missing('root', 'podman', 'bu
     releaseLock(LOCK);
   });
 
-  it('runs a command in the foreground and relays its output', () => {
-    const r = podmanRun(['--rm'], ['echo', 'hi']);
-    assert.equal(r.stdout, 'hi\n', shown(r));
-    assert.equal(r.status, 0, shown(r));
-  });
-
-  it('passes on the exit code of the app', () => {
-    const r = podmanRun(['--rm'], ['sh', '-c', 'exit 7']);
-    assert.equal(r.status, 7, shown(r));
-  });
-
-  it('reports a missing executable as 127, with the runtime\'s message', () => {
-    const r = podmanRun(['--rm'], ['no-such-command']);
-    assert.equal(r.status, 127, shown(r));
-    assert.match(r.stderr, /exec: "no-such-command": executable file not found in \$PATH/);
-  });
-
-  it('reports a file that cannot be executed as 126', () => {
-    const r = podmanRun(['--rm'], ['/etc/passwd']);
-    assert.equal(r.status, 126, shown(r));
-    assert.match(r.stderr, /exec: "\/etc\/passwd": permission denied/);
-  });
-
-  it('applies the user, working directory, environment and hostname podman sets', () => {
-    const r = podmanRun(['--rm', '-u', '1000:1000', '-w', '/tmp', '-e', 'FOO=bar', '-h', 'boxname'], ['sh', '-c', 'id -u; id -g; pwd; echo $FOO; hostname']);
-    assert.equal(r.stdout, '1000\n1000\n/tmp\nbar\nboxname\n', shown(r));
+  engineCases({
+    argv: ['podman', ...GLOBAL_FLAGS],
+    env,
+    runFlags: ['--network', 'none'],
+    image: IMAGE,
+    forceRemove: ['-f', '-t', '0'],
+    missingExecStatus: 127,
+    usesBerth: (inspect) => inspect['OCIRuntime'] === RUNTIME_BIN,
+    berthState: (id) => (berthContainers().includes(id) ? (JSON.parse(ok(run(RUNTIME_BIN, ['state', id]))) as { status: string; pid: number }) : undefined),
   });
 
   it('gives a container without a network only its own loopback, up', () => {
     // podman leaves the namespace to the runtime, which brings lo up as runc and crun do
     const r = podmanRun(['--rm'], ['sh', '-c', 'ls /sys/class/net; cat /sys/class/net/lo/flags']);
     assert.equal(r.stdout, 'lo\n0x9\n', shown(r));
-  });
-
-  it('runs detached, execs into the container, and stops it with SIGTERM', () => {
-    const name = 'berth-detached';
-    // PID 1 ignores SIGTERM unless it handles it: this one does, and exits 0
-    const id = ok(podmanRun(['-d', '--name', name], ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.1; done'])).trim();
-    try {
-      const inspect = JSON.parse(ok(podman(['inspect', id])))[0];
-      assert.equal(inspect.OCIRuntime, RUNTIME_BIN);
-      assert.equal(inspect.State.Status, 'running');
-      // conmon drives berth-runtime: its state agrees with podman's
-      const berth = JSON.parse(ok(run(RUNTIME_BIN, ['state', id])));
-      assert.deepEqual({ status: berth.status, pid: berth.pid }, { status: 'running', pid: inspect.State.Pid });
-
-      const e = podman(['exec', name, 'sh', '-c', 'echo from exec; cat /proc/1/cmdline | tr "\\0" " "; echo; exit 3']);
-      assert.equal(e.stdout, 'from exec\nsh -c trap "exit 0" TERM; while :; do sleep 0.1; done \n', shown(e));
-      assert.equal(e.status, 3, shown(e));
-      const missingExec = podman(['exec', name, 'no-such-command']);
-      assert.equal(missingExec.status, 127, shown(missingExec));
-      assert.match(missingExec.stderr, /executable file not found/);
-
-      const started = Date.now();
-      ok(podman(['stop', '-t', '20', name]));
-      assert.ok(Date.now() - started < 10_000, 'podman stop waited for the timeout: SIGTERM did not reach the app');
-      assert.equal(ok(podman(['wait', name])).trim(), '0');
-      const state = JSON.parse(ok(podman(['inspect', '--format', '{{json .State}}', name])));
-      assert.equal(state.Status, 'exited');
-      assert.equal(state.Running, false);
-      assert.equal(state.ExitCode, 0);
-    } finally {
-      podman(['rm', '-f', '-t', '0', name]);
-    }
-    assert.ok(!berthContainers().includes(id), 'berth-runtime kept the state of a removed container');
-  });
-
-  it('stops an app that ignores SIGTERM with SIGKILL after the timeout', () => {
-    const name = 'berth-stubborn';
-    ok(podmanRun(['-d', '--name', name], ['sleep', '1000']));
-    try {
-      const started = Date.now();
-      ok(podman(['stop', '-t', '1', name]));
-      assert.ok(Date.now() - started >= 1_000, 'stopped before the timeout');
-      assert.equal(ok(podman(['wait', name])).trim(), '137');
-      const state = JSON.parse(ok(podman(['inspect', '--format', '{{json .State}}', name])));
-      assert.deepEqual([state.Status, state.ExitCode, state.OOMKilled], ['exited', 137, false]);
-    } finally {
-      podman(['rm', '-f', '-t', '0', name]);
-    }
-  });
-
-  it('runs with a terminal (-it): the app gets a pty, reads what is typed, and its code comes back', async () => {
-    const r = await runInPty(['podman', ...GLOBAL_FLAGS, 'run', '--network', 'none', '-it', '--rm', IMAGE, 'sh'], { env, input: 'tty; echo $((6*7)); exit 3\r' });
-    assert.match(r.stdout, /^\/dev\/pts\/0\r$/m, shown(r));
-    assert.match(r.stdout, /^42\r$/m, shown(r));
-    assert.equal(r.status, 3, shown(r));
-  });
-
-  it('execs with a terminal (exec -it) into a detached container', async () => {
-    const name = 'berth-exec-tty';
-    ok(podmanRun(['-d', '--name', name], ['sleep', '1000']));
-    try {
-      const r = await runInPty(['podman', ...GLOBAL_FLAGS, 'exec', '-it', name, 'sh', '-c', 'tty; [ -t 0 ] && echo stdin is a tty; exit 4'], { env });
-      assert.match(r.stdout, /^\/dev\/pts\/\d+\r$/m, shown(r));
-      assert.match(r.stdout, /^stdin is a tty\r$/m, shown(r));
-      assert.equal(r.status, 4, shown(r));
-    } finally {
-      podman(['rm', '-f', '-t', '0', name]);
-    }
   });
 
   it('leaves no container state in berth-runtime once podman removed its containers', () => {
