@@ -24,7 +24,7 @@ import { after, before, describe, it } from 'node:test';
 import { busyboxRootfs, RUNTIME_BIN, TMP } from '../helpers/bundle.js';
 import { missing } from '../helpers/requirements.js';
 import { engineCases, ok } from './engine-cases.js';
-import { acquireLock, CgroupTraces, HostTraces, mountsUnder, namespaceMounts, processesMentioning, readPidFile, releaseLock, run, shown, stopProcess, unmountAll, waitUntil, type Result } from './harness.js';
+import { acquireLock, HostSnapshot, processesMentioning, readPidFile, releaseLock, run, shown, stopProcess, unmountAll, waitUntil, type Result } from './harness.js';
 
 const DATA_ROOT = '/var/lib/berth-test-docker';
 const RUN_DIR = '/run/berth-test-docker';
@@ -44,13 +44,9 @@ const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: `unix://${SOCKET}`
 const TRACES = ['/etc/docker/key.json', '/etc/docker', '/run/docker/plugins', '/run/docker', '/run/containerd/s', '/run/containerd'];
 // cgroups the cgroupfs driver makes for containers
 const CGROUPS = ['docker'];
-let traces: HostTraces | undefined;
-let cgroups: CgroupTraces | undefined;
+let host: HostSnapshot | undefined;
 
 let dockerd: ChildProcess | undefined;
-let namespaceMountsBefore: string[] = [];
-let ipForwardBefore = '';
-const ipForward = '/proc/sys/net/ipv4/ip_forward';
 
 function docker(args: string[], timeoutMs = 60_000): Result {
   return run('docker', args, { env, timeoutMs });
@@ -127,18 +123,14 @@ async function teardown(): Promise<void> {
     copyFileSync(LOG, join(TMP, 'interop-dockerd.log'));
   }
   for (const d of OURS) rmSync(d, { recursive: true, force: true });
-  traces?.remove();
-  cgroups?.remove();
+  host?.removeTraces();
 }
 
 describe('docker run --runtime berth', { skip: missing('root', 'docker', 'busybox'), timeout: 180_000 }, () => {
   before(async () => {
     await acquireLock(LOCK, 120_000);
     await teardown(); // what a run that was killed left
-    traces = new HostTraces(TRACES);
-    cgroups = new CgroupTraces(CGROUPS);
-    ipForwardBefore = readFileSync(ipForward, 'utf8');
-    namespaceMountsBefore = namespaceMounts();
+    host = new HostSnapshot(TRACES, CGROUPS);
     mkdirSync(DATA_ROOT, { recursive: true, mode: 0o711 });
     mkdirSync(RUN_DIR, { recursive: true, mode: 0o711 });
     // its own (empty) config, so that /etc/docker/daemon.json changes nothing
@@ -228,12 +220,6 @@ describe('docker run --runtime berth', { skip: missing('root', 'docker', 'busybo
 
   it('shuts down leaving no process, mount, netns or file behind', async () => {
     await teardown();
-    assert.deepEqual(processesMentioning('berth-test-docker'), []);
-    assert.deepEqual(mountsUnder(OURS), []);
-    assert.deepEqual(namespaceMounts().filter((m) => !namespaceMountsBefore.includes(m)), [], 'a network namespace is still mounted');
-    assert.deepEqual(traces?.created(), []);
-    assert.deepEqual(cgroups?.created(), []);
-    assert.equal(readFileSync(ipForward, 'utf8'), ipForwardBefore, 'net.ipv4.ip_forward changed');
-    for (const d of OURS) assert.ok(!existsSync(d), `${d} is still there`);
+    host?.assertLeftAsFound('berth-test-docker', OURS);
   });
 });

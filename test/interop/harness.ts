@@ -3,6 +3,7 @@
  * one in a pseudo-terminal (util-linux `script`), stopping a daemon, and the
  * checks that a run left no process, mount or file behind.
  */
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, linkSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -230,3 +231,39 @@ export class CgroupTraces {
     }
   }
 }
+
+/**
+ * The host as a run found it, taken before its daemon starts: the run must
+ * leave it so — no process naming the run's directories, no mount or file
+ * under them, no new network namespace mount, file or cgroup elsewhere, and
+ * net.ipv4.ip_forward unchanged.
+ */
+export class HostSnapshot {
+  private readonly namespaceMounts = namespaceMounts();
+  private readonly ipForward = readFileSync(IP_FORWARD, 'utf8');
+  private readonly traces: HostTraces;
+  private readonly cgroups: CgroupTraces;
+
+  constructor(traces: string[], cgroups: string[]) {
+    this.traces = new HostTraces(traces);
+    this.cgroups = new CgroupTraces(cgroups);
+  }
+
+  /** Removes what the engine made outside its own directories. */
+  removeTraces(): void {
+    this.traces.remove();
+    this.cgroups.remove();
+  }
+
+  assertLeftAsFound(marker: string, dirs: string[]): void {
+    assert.deepEqual(processesMentioning(marker), []);
+    assert.deepEqual(mountsUnder(dirs), []);
+    assert.deepEqual(namespaceMounts().filter((m) => !this.namespaceMounts.includes(m)), [], 'a network namespace is still mounted');
+    assert.deepEqual(this.traces.created(), []);
+    assert.deepEqual(this.cgroups.created(), []);
+    assert.equal(readFileSync(IP_FORWARD, 'utf8'), this.ipForward, 'net.ipv4.ip_forward changed');
+    for (const d of dirs) assert.ok(!existsSync(d), `${d} is still there`);
+  }
+}
+
+const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';

@@ -13,13 +13,13 @@
  * starts when a container exits would not pass on a --runtime-flag.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { busyboxRootfs, RUNTIME_BIN } from '../helpers/bundle.js';
 import { missing } from '../helpers/requirements.js';
 import { engineCases, ok } from './engine-cases.js';
-import { acquireLock, CgroupTraces, HostTraces, mountsUnder, namespaceMounts, processesMentioning, releaseLock, run, shown, stopProcess, unmountAll, type Result } from './harness.js';
+import { acquireLock, HostSnapshot, processesMentioning, releaseLock, run, shown, stopProcess, unmountAll, type Result } from './harness.js';
 
 const DATA_ROOT = '/var/lib/berth-test-podman';
 const RUN_DIR = '/run/berth-test-podman';
@@ -60,11 +60,7 @@ const TRACES = [
 ];
 // conmon puts itself in libpod_parent/conmon under the cgroupfs driver
 const CGROUPS = ['libpod_parent'];
-let traces: HostTraces | undefined;
-let cgroups: CgroupTraces | undefined;
-const ipForward = '/proc/sys/net/ipv4/ip_forward';
-let ipForwardBefore = '';
-let namespaceMountsBefore: string[] = [];
+let host: HostSnapshot | undefined;
 
 function podman(args: string[], timeoutMs = 60_000): Result {
   return run('podman', [...GLOBAL_FLAGS, ...args], { env, timeoutMs });
@@ -96,18 +92,14 @@ async function teardown(): Promise<void> {
   for (const id of newBerthContainers()) run(RUNTIME_BIN, ['delete', '--force', id]);
   unmountAll(OURS);
   for (const d of OURS) rmSync(d, { recursive: true, force: true });
-  traces?.remove();
-  cgroups?.remove();
+  host?.removeTraces();
 }
 
 describe('podman --runtime berth-runtime', { skip: missing('root', 'podman', 'busybox'), timeout: 180_000 }, () => {
   before(async () => {
     await acquireLock(LOCK, 120_000);
     await teardown(); // what a run that was killed left
-    traces = new HostTraces(TRACES);
-    cgroups = new CgroupTraces(CGROUPS);
-    ipForwardBefore = readFileSync(ipForward, 'utf8');
-    namespaceMountsBefore = namespaceMounts();
+    host = new HostSnapshot(TRACES, CGROUPS);
     berthBefore = new Set(berthContainers());
     mkdirSync(DATA_ROOT, { recursive: true, mode: 0o700 });
     mkdirSync(RUN_DIR, { recursive: true, mode: 0o700 });
@@ -150,12 +142,6 @@ describe('podman --runtime berth-runtime', { skip: missing('root', 'podman', 'bu
 
   it('leaves no process, mount, netns or file behind', async () => {
     await teardown();
-    assert.deepEqual(processesMentioning('berth-test-podman'), []);
-    assert.deepEqual(mountsUnder(OURS), []);
-    assert.deepEqual(namespaceMounts().filter((m) => !namespaceMountsBefore.includes(m)), [], 'a network namespace is still mounted');
-    assert.deepEqual(traces?.created(), []);
-    assert.deepEqual(cgroups?.created(), []);
-    assert.equal(readFileSync(ipForward, 'utf8'), ipForwardBefore, 'net.ipv4.ip_forward changed');
-    for (const d of OURS) assert.ok(!existsSync(d), `${d} is still there`);
+    host?.assertLeftAsFound('berth-test-podman', OURS);
   });
 });
