@@ -4,7 +4,9 @@ import { writeFileAtomic } from '../lib/atomic-write.js';
 import { OCI_VERSION, type Spec, type State } from '../spec/oci-runtime.js';
 import { InitProcess } from '../sys/init-process.js';
 import { readProcStat, signalProcess } from '../sys/proc.js';
+import type { CgroupManager } from '../cgroups/manager.js';
 import { loadBundle } from './bundle.js';
+import { cgroupMountSources, createCgroups, hostHasCgroups } from './cgroups.js';
 import { withHome } from './config/home.js';
 import type { RuntimeContext } from './context.js';
 import { runHooks } from './hooks.js';
@@ -55,15 +57,23 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest): 
   const launched = spec.process ? { ...spec, process: { ...spec.process, env: withHome(spec.process.env, bundle.rootfs, spec.process.user.uid) } } : spec;
   const plan = compileCreate(
     launched,
-    { bundle: bundle.dir, rootfs: bundle.rootfs, execFifo, consoleSocket: req.consoleSocket, noPivot: req.noPivot, preserveFds: req.preserveFds, wait: req.wait, parentSetup: false },
+    { bundle: bundle.dir, rootfs: bundle.rootfs, execFifo, consoleSocket: req.consoleSocket, noPivot: req.noPivot, preserveFds: req.preserveFds, wait: req.wait, parentSetup: hostHasCgroups(ctx), cgroupDirs: cgroupMountSources(ctx, req.id, spec) },
     ctx.host,
   );
   ctx.store.reserve(req.id);
   const stateFor = (pid: number): State => ({ ociVersion: OCI_VERSION, id: req.id, status: 'creating', pid, bundle: bundle.dir, annotations: spec.annotations ?? {} });
+  let cgroups: CgroupManager | undefined;
   const init = new InitProcess(plan.encode(), {
     preserveFds: req.preserveFds,
     onWarning: (text) => ctx.log.warn(text),
     onSync: async (id, pid) => {
+      if (id === Sync.PARENT_SETUP) {
+        // a failure here is reported as it is; the catch below kills the child, then removes the cgroups
+        cgroups = createCgroups(ctx, req.id, spec);
+        cgroups.join(pid);
+        cgroups.apply(spec.linux?.resources, { update: false });
+        return;
+      }
       if (id !== Sync.HOOKS) return;
       const state = stateFor(pid);
       await runHooks('prestart', spec.hooks?.prestart, state);
@@ -86,6 +96,7 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest): 
       annotations: spec.annotations ?? {},
       spec,
     };
+    if (cgroups) record.cgroup = cgroups.record;
     ctx.store.save(record);
     if (req.pidFile) writeFileAtomic(req.pidFile, String(pid));
     if (!req.wait) await init.exited;
@@ -94,6 +105,7 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest): 
     init.abort();
     if (init.pid) signalProcess(init.pid, 'SIGKILL');
     await init.exited;
+    await cgroups?.destroy();
     ctx.store.remove(req.id);
     throw err;
   }

@@ -6,6 +6,7 @@ import { InitProcess } from '../sys/init-process.js';
 import { JsonReader } from './config/json-reader.js';
 import { withHome } from './config/home.js';
 import { parseProcess } from './config/parse-spec.js';
+import { cgroupsOf, statusOf } from './cgroups.js';
 import type { RuntimeContext } from './context.js';
 import { forwardSignals } from './forward-signals.js';
 import { decodeWaitStatus } from './hooks.js';
@@ -71,14 +72,22 @@ function buildProcess(base: Process | undefined, req: ExecRequest): Process {
 /** `exec`: runs a process in a created or running container; returns its exit code (0 when detached). */
 export async function execInContainer(ctx: RuntimeContext, req: ExecRequest): Promise<number> {
   const record = ctx.store.load(req.id);
-  if (ctx.store.status(record) === 'stopped') throw new EngineError('Conflict', 'NOT_RUNNING', `cannot exec in a stopped container: ${req.id}`);
+  const status = statusOf(ctx, record);
+  if (status === 'stopped') throw new EngineError('Conflict', 'NOT_RUNNING', `cannot exec in a stopped container: ${req.id}`);
+  if (status === 'paused') throw new EngineError('Conflict', 'PAUSED', `cannot exec in a paused container: ${req.id}`, { hint: `resume it first: berth-runtime resume ${req.id}` });
+  const cgroups = cgroupsOf(ctx, record);
   const process = buildProcess(record.spec.process, req);
   process.env = withHome(process.env, record.rootfs, process.user.uid);
   if (process.terminal && !req.consoleSocket && req.detach) {
     throw new EngineError('InvalidArgument', 'NO_CONSOLE_SOCKET', 'exec --detach with a terminal needs --console-socket', { hint: 'pass --console-socket, drop -t, or drop --detach' });
   }
-  const plan = compileExec({ pid: record.pid, process, consoleSocket: req.consoleSocket, detach: req.detach, preserveFds: req.preserveFds });
-  const init = new InitProcess(plan.encode(), { preserveFds: req.preserveFds, onWarning: (t) => ctx.log.warn(t) });
+  const plan = compileExec({ pid: record.pid, process, consoleSocket: req.consoleSocket, detach: req.detach, preserveFds: req.preserveFds, joinCgroup: cgroups !== undefined });
+  const init = new InitProcess(plan.encode(), {
+    preserveFds: req.preserveFds,
+    onWarning: (t) => ctx.log.warn(t),
+    // the new process joins the container's cgroups before it runs anything of the app's
+    onSync: (_id, pid) => cgroups?.join(pid),
+  });
   const stop = req.detach ? () => undefined : forwardSignals(() => init.pid);
   try {
     const pid = await init.ready;

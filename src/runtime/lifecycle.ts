@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
 import { OCI_VERSION } from '../spec/oci-runtime.js';
 import { isAlive, namespaceInode, pidsInNamespace, signalProcess } from '../sys/proc.js';
+import { cgroupsOf, statusOf } from './cgroups.js';
 import type { RuntimeContext } from './context.js';
 import { runHooks } from './hooks.js';
 import type { ContainerRecord } from './state-store.js';
@@ -13,7 +14,7 @@ import type { ContainerRecord } from './state-store.js';
  */
 export async function startContainer(ctx: RuntimeContext, id: string): Promise<ContainerRecord> {
   const record = ctx.store.load(id);
-  const status = ctx.store.status(record);
+  const status = statusOf(ctx, record);
   if (status === 'stopped') throw new EngineError('Conflict', 'NOT_CREATED', `cannot start a container that has stopped: ${id}`, { hint: `delete it with: berth-runtime delete ${id}` });
   if (status !== 'created') throw new EngineError('Conflict', 'NOT_CREATED', `cannot start an already running container: ${id}`);
   const fifo = ctx.store.fifoPath(id);
@@ -40,18 +41,22 @@ export async function startContainer(ctx: RuntimeContext, id: string): Promise<C
   return record;
 }
 
-/** The container's processes: its PID namespace when it has its own, else its init alone. */
-export function containerPids(record: ContainerRecord): number[] {
+/** The container's processes: from its cgroup, else its PID namespace when it has its own, else its init alone. */
+export function containerPids(ctx: RuntimeContext, record: ContainerRecord): number[] {
+  const cgroups = cgroupsOf(ctx, record);
+  if (cgroups) return cgroups.pids();
   const ownPidNs = (record.spec.linux?.namespaces ?? []).some((n) => n.type === 'pid' && !n.path);
   const inode = namespaceInode(record.pid, 'pid');
   if (!ownPidNs || inode === undefined) return isAlive(record.pid, record.startTime) ? [record.pid] : [];
   return pidsInNamespace('pid', inode);
 }
 
-export function killContainer(ctx: RuntimeContext, id: string, signal: number, all: boolean): void {
+export async function killContainer(ctx: RuntimeContext, id: string, signal: number, all: boolean): Promise<void> {
   const record = ctx.store.load(id);
   if (ctx.store.status(record) === 'stopped') throw new EngineError('Conflict', 'NOT_RUNNING', `container not running: ${id}`);
-  for (const pid of all ? containerPids(record) : [record.pid]) signalProcess(pid, signal);
+  const cgroups = cgroupsOf(ctx, record);
+  if (all && cgroups) await cgroups.signalAll(signal);
+  else for (const pid of all ? containerPids(ctx, record) : [record.pid]) signalProcess(pid, signal);
 }
 
 async function waitGone(record: ContainerRecord, timeoutMs: number): Promise<boolean> {
@@ -78,14 +83,19 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, force: bo
     }
     throw err;
   }
-  const status = ctx.store.status(record);
-  if (status === 'running' && !force) {
+  const status = statusOf(ctx, record);
+  if ((status === 'running' || status === 'paused') && !force) {
     throw new EngineError('Conflict', 'NOT_STOPPED', `cannot delete container ${id} that is not stopped: running`, { hint: `stop it first, or use: berth-runtime delete --force ${id}` });
   }
+  const cgroups = cgroupsOf(ctx, record);
   if (status !== 'stopped') {
-    for (const pid of containerPids(record)) signalProcess(pid, 'SIGKILL');
+    if (cgroups) await cgroups.signalAll('SIGKILL');
+    else for (const pid of containerPids(ctx, record)) signalProcess(pid, 'SIGKILL');
+    // a frozen process cannot die: thaw what a paused container holds
+    if (status === 'paused') await cgroups?.thaw();
     if (!(await waitGone(record, 10_000))) throw new EngineError('Internal', 'KILL_TIMEOUT', `container ${id} did not die within 10 s of SIGKILL`);
   }
+  await cgroups?.destroy();
   ctx.store.remove(id);
   try {
     await runHooks('poststop', record.spec.hooks?.poststop, { ...ctx.store.state(record), status: 'stopped' });

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CgroupRecord } from '../cgroups/manager.js';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
 import { writeFileAtomic } from '../lib/atomic-write.js';
 import { OCI_VERSION, type Spec, type State, type Status } from '../spec/oci-runtime.js';
@@ -18,6 +19,8 @@ export interface ContainerRecord {
   annotations: Record<string, string>;
   /** The spec the container was created from: hooks, namespaces, process defaults. */
   spec: Spec;
+  /** Its cgroups, when the host has any. */
+  cgroup?: CgroupRecord;
 }
 
 const ID_PATTERN = /^[\w+.-]+$/;

@@ -2,6 +2,8 @@
  * Types of the OCI runtime spec (config.json and state), as far as berth
  * reads them. Field names follow shared/specs/oci-runtime/*.json.
  */
+import type { LinuxResources } from './oci-resources.js';
+
 export const OCI_VERSION = '1.2.0';
 
 export interface Spec {
@@ -117,7 +119,7 @@ export interface Linux {
   timeOffsets?: Partial<Record<'monotonic' | 'boottime', { secs?: number; nanosecs?: number }>>;
   devices?: Device[];
   cgroupsPath?: string;
-  resources?: Record<string, unknown>;
+  resources?: LinuxResources;
   rootfsPropagation?: string;
   seccomp?: Record<string, unknown>;
   sysctl?: Record<string, string>;

@@ -56,3 +56,8 @@ export function pidsInNamespace(name: string, inode: number): number[] {
   }
   return pids.sort((a, b) => a - b);
 }
+
+/** /proc/<pid>/cgroup: the cgroup of a process in each hierarchy. */
+export function readProcCgroup(pid: number | 'self'): string {
+  return readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+}

@@ -197,6 +197,20 @@ describe('docker run --runtime berth', { skip: missing('root', 'docker', 'busybo
     }
   });
 
+  it('updates a live memory limit (docker update) and reports usage against it (docker stats)', () => {
+    const name = 'berth-update';
+    ok(docker(['run', '--runtime', 'berth', '-d', '-m', '64m', '--name', name, IMAGE, 'sleep', '1000']));
+    try {
+      ok(docker(['update', '--memory', '48m', '--memory-swap', '96m', name]));
+      const inside = ok(docker(['exec', name, 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes']));
+      assert.equal(inside, `${48 * 1024 * 1024}\n`);
+      const usage = ok(docker(['stats', '--no-stream', '--format', '{{.MemUsage}}', name])).trim();
+      assert.match(usage, /\/ 48MiB$/);
+    } finally {
+      docker(['rm', '-f', name]);
+    }
+  });
+
   it('bind-mounts a host directory read-only', () => {
     const dir = join(RUN_DIR, 'volume');
     mkdirSync(dir, { recursive: true });

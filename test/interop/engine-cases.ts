@@ -109,6 +109,24 @@ export function engineCases(e: EngineUnderTest): void {
     }
   });
 
+  it('limits memory (-m), and the container sees its own cgroup at /sys/fs/cgroup', () => {
+    const r = runIn(['--rm', '-m', '48m'], ['cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes']);
+    assert.equal(r.stdout, `${48 * 1024 * 1024}\n`, shown(r));
+  });
+
+  it('pauses and unpauses a container (the freezer)', () => {
+    const name = 'berth-pause';
+    ok(runIn(['-d', '--name', name], ['sh', '-c', 'while :; do sleep 0.1; done']));
+    try {
+      ok(client(['pause', name]));
+      assert.equal(ok(client(['inspect', '--format', '{{.State.Status}}', name])).trim(), 'paused');
+      ok(client(['unpause', name]));
+      assert.equal(ok(client(['inspect', '--format', '{{.State.Status}}', name])).trim(), 'running');
+    } finally {
+      remove(name);
+    }
+  });
+
   it('runs with a terminal (-it): the app gets a pty, reads what is typed, and its code comes back', async () => {
     const r = await runInPty([...e.argv, 'run', ...e.runFlags, '-it', '--rm', e.image, 'sh'], { env: e.env, input: 'tty; echo $((6*7)); exit 3\r' });
     assert.match(r.stdout, /^\/dev\/pts\/0\r$/m, shown(r));

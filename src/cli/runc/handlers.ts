@@ -2,6 +2,9 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError } from '../../errors/engine-error.js';
 import { runPs } from '../../sys/run-program.js';
+import { cgroupsOf, stateOf } from '../../runtime/cgroups.js';
+import { containerStats, pauseContainer, resumeContainer, updateContainer, watchEvents } from '../../runtime/resources.js';
+import { updateResources, type UpdateFlags } from './update-flags.js';
 import type { RuntimeContext } from '../../runtime/context.js';
 import { createContainer } from '../../runtime/create.js';
 import { execInContainer } from '../../runtime/exec.js';
@@ -58,7 +61,7 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
 
 /** runc's state shape: the OCI state plus rootfs, created and owner. */
 function fullState(ctx: RuntimeContext, record: ContainerRecord): Record<string, unknown> {
-  const state = ctx.store.state(record);
+  const state = stateOf(ctx, record);
   return {
     ociVersion: state.ociVersion,
     id: state.id,
@@ -68,16 +71,47 @@ function fullState(ctx: RuntimeContext, record: ContainerRecord): Record<string,
     rootfs: record.rootfs,
     created: record.created,
     owner: record.owner,
+    ...(oomKilled(ctx, record) ? { oomKilled: true } : {}),
     ...(state.annotations ? { annotations: state.annotations } : {}),
   };
+}
+
+/** Whether the OOM killer struck in the container (its cgroup counts the kills until delete). */
+function oomKilled(ctx: RuntimeContext, record: ContainerRecord): boolean {
+  try {
+    return (cgroupsOf(ctx, record)?.oomKills() ?? 0) > 0;
+  } catch {
+    return false;
+  }
 }
 
 export function state(ctx: RuntimeContext, id: string): void {
   printJson(fullState(ctx, ctx.store.load(id)), true);
 }
 
-export function kill(ctx: RuntimeContext, id: string, signal: string, all: boolean): void {
-  killContainer(ctx, id, parseSignal(signal), all);
+export function pause(ctx: RuntimeContext, id: string): Promise<void> {
+  return pauseContainer(ctx, id);
+}
+
+export function resume(ctx: RuntimeContext, id: string): Promise<void> {
+  return resumeContainer(ctx, id);
+}
+
+export function update(ctx: RuntimeContext, id: string, o: UpdateFlags): void {
+  updateContainer(ctx, id, updateResources(o));
+}
+
+/** `events`: one stats object (--stats), or a line of JSON per event until the container stops. */
+export async function events(ctx: RuntimeContext, id: string, stats: boolean, intervalMs: number): Promise<void> {
+  if (stats) {
+    printJson(containerStats(ctx, id), false);
+    return;
+  }
+  await watchEvents(ctx, id, intervalMs, (e) => printJson(e, false));
+}
+
+export function kill(ctx: RuntimeContext, id: string, signal: string, all: boolean): Promise<void> {
+  return killContainer(ctx, id, parseSignal(signal), all);
 }
 
 export function remove(ctx: RuntimeContext, id: string, force: boolean): Promise<void> {
@@ -110,7 +144,7 @@ export function list(ctx: RuntimeContext, quiet: boolean, format: 'table' | 'jso
 /** `ps`: the container's pids as JSON, or the lines of ps(1) that belong to it. */
 export function ps(ctx: RuntimeContext, id: string, args: string[], format: 'table' | 'json'): void {
   const record = ctx.store.load(id);
-  const pids = ctx.store.status(record) === 'stopped' ? [] : containerPids(record);
+  const pids = ctx.store.status(record) === 'stopped' ? [] : containerPids(ctx, record);
   if (format === 'json') {
     printJson(pids, false);
     return;

@@ -1,10 +1,12 @@
 import { Command, Option } from 'commander';
+import { hostLayout, type CgroupLayout } from '../../cgroups/layout.js';
 import { EngineError } from '../../errors/engine-error.js';
 import { Logger, type LogFormat } from '../../lib/logger.js';
 import { RealHostFacts } from '../../sys/host-facts.js';
 import type { RuntimeContext } from '../../runtime/context.js';
 import { StateStore } from '../../runtime/state-store.js';
 import * as h from './handlers.js';
+import type { UpdateFlags } from './update-flags.js';
 
 export const VERSION = '0.1.0';
 
@@ -21,6 +23,12 @@ const int = (v: string): number => {
   return Number(v);
 };
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
+/** "5", "5s", "500ms", "1m" → milliseconds. */
+const parseDuration = (v: string): number => {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v);
+  if (!m) throw new EngineError('InvalidArgument', 'BAD_DURATION', `--interval: ${JSON.stringify(v)} is not a duration such as 5s or 500ms`);
+  return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000);
+};
 
 /**
  * berth-runtime's command line: runc's commands, flags and exit codes. Each
@@ -45,7 +53,13 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     if (g.systemdCgroup) {
       throw new EngineError('NotImplemented', 'NO_SYSTEMD_CGROUP', '--systemd-cgroup: the systemd cgroup driver is not supported yet', { hint: 'use the cgroupfs driver (drop --systemd-cgroup)' });
     }
-    ctx = { store: new StateStore(g.root), log: new Logger(g.log, g.logFormat, g.debug), host: new RealHostFacts() };
+    let layout: CgroupLayout | undefined;
+    ctx = {
+      store: new StateStore(g.root),
+      log: new Logger(g.log, g.logFormat, g.debug),
+      host: new RealHostFacts(),
+      cgroupLayout: () => (layout ??= hostLayout()),
+    };
     return ctx;
   };
   const logger = (): Logger => {
@@ -89,6 +103,31 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description('send a signal (default TERM) to the container')
     .option('-a, --all', 'send it to every process of the container')
     .action(act((c, id: string, signal: string | undefined, o: { all?: boolean }) => h.kill(c, id, signal ?? 'TERM', Boolean(o.all))));
+  program.command('pause <id>').description('freeze every process of a container').action(act((c, id: string) => h.pause(c, id)));
+  program.command('resume <id>').description('thaw a paused container').action(act((c, id: string) => h.resume(c, id)));
+  program
+    .command('update <id>')
+    .description('change the resources of a running container')
+    .option('-r, --resources <file>', 'a linux.resources JSON file, or - for stdin')
+    .option('--blkio-weight <n>', 'block IO weight (10-1000)')
+    .option('--cpu-period <us>', 'CFS period')
+    .option('--cpu-quota <us>', 'CFS quota per period (-1: none)')
+    .option('--cpu-share <n>', 'CPU shares')
+    .option('--cpu-rt-period <us>', 'realtime period')
+    .option('--cpu-rt-runtime <us>', 'realtime runtime per period')
+    .option('--cpuset-cpus <list>', 'CPUs to run on, e.g. 0-1')
+    .option('--cpuset-mems <list>', 'memory nodes to use')
+    .option('--memory <size>', 'memory limit (e.g. 256m; -1: none)')
+    .option('--memory-reservation <size>', 'memory soft limit')
+    .option('--memory-swap <size>', 'memory plus swap limit (-1: none)')
+    .option('--pids-limit <n>', 'maximum number of processes')
+    .action(act((c, id: string, o: UpdateFlags) => h.update(c, id, o)));
+  program
+    .command('events <id>')
+    .description('print container events (stats, oom) as JSON lines')
+    .option('--stats', 'print the statistics once and exit')
+    .option('--interval <seconds>', 'how often to print statistics', '5')
+    .action(act((c, id: string, o: { stats?: boolean; interval: string }) => h.events(c, id, Boolean(o.stats), parseDuration(o.interval))));
   program
     .command('delete <id>')
     .description('delete a container and its state')

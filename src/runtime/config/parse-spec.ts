@@ -17,6 +17,7 @@ import {
 } from '../../spec/oci-runtime.js';
 import { capabilityNumber } from '../../security/capabilities.js';
 import { JsonReader } from './json-reader.js';
+import { parseResources } from './parse-resources.js';
 import { RLIMITS } from './rlimits.js';
 import { checkSysctls } from './sysctl.js';
 
@@ -204,7 +205,7 @@ function parseLinux(l: JsonReader): Linux {
   if (devices.length) linux.devices = devices;
   const cgroupsPath = l.field('cgroupsPath').optionalString();
   if (cgroupsPath) linux.cgroupsPath = cgroupsPath;
-  if (l.field('resources').present) linux.resources = l.field('resources').object();
+  if (l.field('resources').present) linux.resources = parseResources(l.field('resources'));
   const propagation = l.field('rootfsPropagation').optionalString();
   if (propagation) linux.rootfsPropagation = propagation;
   if (l.field('seccomp').present) linux.seccomp = l.field('seccomp').object();

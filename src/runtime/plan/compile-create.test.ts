@@ -108,6 +108,24 @@ describe('compileCreate', () => {
     assert.deepEqual(argsOf(plan, 'READONLY_PATH'), [['/sys/fs/cgroup']]);
   });
 
+  it('binds the container\'s own cgroups there when it has no cgroup namespace, as runc does', () => {
+    const s = spec({ mounts: [{ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro'] }] });
+    const cgroupDirs = { memory: '/sys/fs/cgroup/memory/berth/c1', unified: '/sys/fs/cgroup/unified/berth/c1' };
+    const plan = compileCreate(s, { ...opts, cgroupDirs }, new FakeHost([{ name: 'memory', fstype: 'cgroup', data: 'memory' }]));
+    assert.deepEqual(
+      argsOf(plan, 'MOUNT').map((a) => [a[0], a[1], a[3]]),
+      [
+        ['tmpfs', '/sys/fs/cgroup', MS.NOSUID | MS.NODEV | MS.NOEXEC],
+        ['/sys/fs/cgroup/memory/berth/c1', '/sys/fs/cgroup/memory', MS.BIND],
+        ['/sys/fs/cgroup/unified/berth/c1', '/sys/fs/cgroup/unified', MS.BIND],
+      ],
+    );
+    assert.ok(argsOf(plan, 'MOUNT').slice(1).every((a) => (Number(a[6]) & MS.RDONLY) !== 0), 'binds are not read-only');
+    const withNs = spec({ mounts: [{ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro'] }] }, { namespaces: [{ type: 'mount' }, { type: 'cgroup' }] });
+    const fresh = compileCreate(withNs, { ...opts, cgroupDirs }, new FakeHost([{ name: 'memory', fstype: 'cgroup', data: 'memory' }]));
+    assert.equal(argsOf(fresh, 'MOUNT')[1]?.[2], 'cgroup', 'in a cgroup namespace a fresh mount is right');
+  });
+
   it('chroots where pivot_root cannot work', () => {
     assert.ok(names(compileCreate(spec(), { ...opts, noPivot: true }, new FakeHost())).includes('CHROOT'));
     assert.ok(names(compileCreate(spec(), opts, new FakeHost([], {}, true))).includes('CHROOT'));

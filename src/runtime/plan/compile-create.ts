@@ -22,6 +22,8 @@ export interface CreateOptions {
   wait: boolean;
   /** Node has work between clone and setup (cgroups, network). */
   parentSetup: boolean;
+  /** The container's cgroup directories by name under /sys/fs/cgroup, made at the PARENT_SETUP sync point. */
+  cgroupDirs?: Record<string, string> | undefined;
 }
 
 const PROPAGATION: Record<string, number> = {
@@ -85,7 +87,15 @@ export function compileCreate(spec: Spec, opts: CreateOptions, host: HostFacts):
 
   plan.add('PREPARE_ROOT', opts.rootfs, MS.SLAVE | MS.REC);
   // Any user namespace but the host's, new or joined, forbids mknod and sysfs mounts.
-  const ctx: RootfsContext = { spec, bundle: opts.bundle, host, inUserNamespace: ns.has('user'), newNetworkNamespace: isNew('network') };
+  const ctx: RootfsContext = {
+    spec,
+    bundle: opts.bundle,
+    host,
+    inUserNamespace: ns.has('user'),
+    newNetworkNamespace: isNew('network'),
+    // in a cgroup namespace a fresh mount shows the container's own cgroup as the root already
+    ownCgroupDirs: isNew('cgroup') ? undefined : opts.cgroupDirs,
+  };
   const readOnlyLater = addMounts(plan, ctx);
   addDevices(plan, ctx);
   plan.add('MKDIR', process.cwd, 0o755);

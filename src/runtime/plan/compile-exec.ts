@@ -3,6 +3,7 @@ import { namespaceInode } from '../../sys/proc.js';
 import { addConsole } from './compile-create.js';
 import { addProcess } from './compile-process.js';
 import { CLONE_NEW, JOIN_ORDER, NS_PROC_FILE } from './namespaces.js';
+import { Sync } from '../../sys/native-protocol.generated.js';
 import { LaunchPlan } from './plan.js';
 
 /**
@@ -24,6 +25,8 @@ export interface ExecOptions {
   consoleSocket?: string | undefined;
   detach: boolean;
   preserveFds: number;
+  /** Stop after the fork for node to move the process into the container's cgroups. */
+  joinCgroup: boolean;
 }
 
 /** `exec`: a new process in every namespace and the root of a running container. */
@@ -35,6 +38,7 @@ export function compileExec(opts: ExecOptions): LaunchPlan {
   plan.add('OPEN_EXEC_ROOT', `/proc/${opts.pid}/root`);
   joinNamespacesOf(plan, opts.pid);
   plan.add('CLONE', 0);
+  if (opts.joinCgroup) plan.add('SYNC', Sync.PARENT_SETUP);
   plan.add('ENTER_EXEC_ROOT');
   if (opts.process.terminal) plan.add('SETUP_TTY', 0);
   addProcess(plan, opts.process);

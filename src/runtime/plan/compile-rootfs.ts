@@ -34,6 +34,8 @@ export interface RootfsContext {
   /** A new user namespace: device nodes cannot be made, so they are bound from the host. */
   inUserNamespace: boolean;
   newNetworkNamespace: boolean;
+  /** Without a cgroup namespace: the container's own cgroup directories to bind at /sys/fs/cgroup/<name>. */
+  ownCgroupDirs?: Record<string, string> | undefined;
 }
 
 /**
@@ -85,6 +87,20 @@ function addCgroupMount(plan: LaunchPlan, m: Mount, flags: number, ctx: RootfsCo
   const hierarchies = ctx.host.cgroupHierarchies();
   const unified = hierarchies.find((h) => h.fstype === 'cgroup2' && h.name === '');
   const cgFlags = flags & (MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RELATIME);
+  const own = ctx.ownCgroupDirs;
+  if (own) {
+    // as runc does: the container sees its own cgroups, not the host's root
+    const bind = (source: string, dest: string): void => {
+      plan.add('MOUNT', source, dest, '', MS.BIND, '', Dest.DIR, cgFlags | MS.NOSUID | MS.NODEV | MS.NOEXEC, 0, 0);
+    };
+    if (own[''] !== undefined) {
+      bind(own[''], m.destination);
+      return false;
+    }
+    plan.add('MOUNT', 'tmpfs', m.destination, 'tmpfs', MS.NOSUID | MS.NODEV | MS.NOEXEC, 'mode=755', Dest.DIR, 0, 0, 0);
+    for (const [name, dir] of Object.entries(own)) bind(dir, posix.join(m.destination, name));
+    return (flags & MS.RDONLY) !== 0;
+  }
   if (m.type === 'cgroup2' || unified) {
     plan.add('MOUNT', 'cgroup2', m.destination, 'cgroup2', cgFlags, '', Dest.DIR, 0, 0, 0);
     return false;

@@ -1,0 +1,251 @@
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EngineError } from '../errors/engine-error.js';
+import type { LinuxResources } from '../spec/oci-resources.js';
+import { CgroupDir, makeCgroupDir, removeCgroupDir } from '../sys/cgroupfs.js';
+import { signalProcess } from '../sys/proc.js';
+import type { ApplyOptions, Controller } from './controller.js';
+import { dirIn, UNIFIED_KEY, type CgroupLayout } from './layout.js';
+import { cgroupPathFor } from './paths.js';
+import { emptyStats, type CgroupStats } from './stats.js';
+import { initCpusetParents } from './v1/cpuset.js';
+import { V1_CONTROLLERS } from './v1/index.js';
+import { applyUnified } from './v2/unified.js';
+import { V2_CONTROLLERS } from './v2/index.js';
+
+/** What a container's state keeps of its cgroups, so that any later command can manage them. */
+export interface CgroupRecord {
+  /** Hierarchy key (v1 subsystems such as "memory", "name=systemd"; "unified" for v2) → directory. */
+  dirs: Record<string, string>;
+  /** The directories create made, parents first: delete removes these and nothing else. */
+  created: string[];
+}
+
+interface Placement {
+  controller: Controller;
+  dir: CgroupDir;
+  /** v2 controllers must be enabled in every ancestor's cgroup.subtree_control. */
+  v2: boolean;
+}
+
+/**
+ * A container's cgroups across every hierarchy of the host (cgroupfs driver).
+ * Each controller is used where the host has it: in its v1 hierarchy, else in
+ * the v2 tree; on a hybrid host both at once.
+ */
+export class CgroupManager {
+  private constructor(
+    private readonly layout: CgroupLayout,
+    readonly record: CgroupRecord,
+  ) {}
+
+  /**
+   * Makes the container's cgroup in every hierarchy. `own` is the runtime's
+   * own cgroup per hierarchy key, for relative cgroupsPath values.
+   */
+  static create(layout: CgroupLayout, id: string, cgroupsPath: string | undefined, own: Map<string, string>): CgroupManager {
+    const dirs = CgroupManager.dirsFor(layout, id, cgroupsPath, own);
+    const manager = new CgroupManager(layout, { dirs, created: [] });
+    try {
+      for (const [key, dir] of Object.entries(dirs)) {
+        const made = mkdirParents(dir, manager.record.created);
+        if (key.split(',').includes('cpuset') && made.length) initCpusetParents(made.map((d) => new CgroupDir(d)));
+      }
+    } catch (err) {
+      // just made, so empty: they go at once
+      for (const d of [...manager.record.created].reverse()) removeCgroupDir(d);
+      throw err;
+    }
+    return manager;
+  }
+
+  /** Where a container's cgroup goes in each hierarchy (key → directory), before it is made. */
+  static dirsFor(layout: CgroupLayout, id: string, cgroupsPath: string | undefined, own: Map<string, string>): Record<string, string> {
+    const dirs: Record<string, string> = {};
+    for (const h of layout.v1) dirs[h.key] = dirIn(h.mountPoint, cgroupPathFor(cgroupsPath, id, own.get(h.key) ?? '/'));
+    if (layout.unified) dirs[UNIFIED_KEY] = dirIn(layout.unified.mountPoint, cgroupPathFor(cgroupsPath, id, own.get('') ?? '/'));
+    return dirs;
+  }
+
+  static load(layout: CgroupLayout, record: CgroupRecord): CgroupManager {
+    return new CgroupManager(layout, record);
+  }
+
+  private dir(key: string): CgroupDir | undefined {
+    const path = this.record.dirs[key];
+    return path === undefined ? undefined : new CgroupDir(path);
+  }
+
+  /** Every controller with the directory it works in on this host. */
+  private placements(): Placement[] {
+    const out: Placement[] = [];
+    const placed = new Set<string>();
+    for (const c of V1_CONTROLLERS) {
+      const h = this.layout.v1.find((x) => x.subsystems.includes(c.name));
+      if (!h) continue;
+      out.push({ controller: c, dir: this.dir(h.key)!, v2: false });
+      placed.add(c.name === 'blkio' ? 'io' : c.name);
+    }
+    const unified = this.dir(UNIFIED_KEY);
+    for (const c of V2_CONTROLLERS) {
+      if (!unified || placed.has(c.name) || !this.layout.unified?.controllers.includes(c.name)) continue;
+      out.push({ controller: c, dir: unified, v2: true });
+    }
+    return out;
+  }
+
+  /** Puts a process in the container's cgroup in every hierarchy. */
+  join(pid: number): void {
+    for (const path of Object.values(this.record.dirs)) new CgroupDir(path).write('cgroup.procs', pid);
+  }
+
+  /** Applies linux.resources; a setting no controller here can honour is refused, never dropped. */
+  apply(r: LinuxResources | undefined, opts: ApplyOptions): void {
+    if (!r) return;
+    const placements = this.placements();
+    for (const c of [...V1_CONTROLLERS, ...V2_CONTROLLERS]) {
+      if (!c.needed(r) || placements.some((p) => p.controller.name === c.name || (c.name === 'io' && p.controller.name === 'blkio') || (c.name === 'blkio' && p.controller.name === 'io'))) continue;
+      throw new EngineError('NotImplemented', 'NO_CGROUP_CONTROLLER', `linux.resources: the ${c.name} controller is not available on this host (not mounted as cgroup v1, not offered by the cgroup v2 tree)`, {
+        hint: 'drop the setting, or enable the controller on the host',
+      });
+    }
+    if (r.devices?.length && !placements.some((p) => p.controller.name === 'devices')) {
+      throw new EngineError('NotImplemented', 'NO_DEVICE_FILTER', 'linux.resources.devices: this host has no cgroup v1 devices controller, and the cgroup v2 device filter (eBPF) is not supported yet', {
+        hint: 'run on a host with the v1 devices controller, or drop the device rules',
+      });
+    }
+    for (const p of placements) {
+      if (!p.controller.needed(r)) continue;
+      if (p.v2) this.enableV2(p.controller.name);
+      p.controller.apply(p.dir, r, opts);
+    }
+    if (r.unified && Object.keys(r.unified).length) {
+      const unified = this.dir(UNIFIED_KEY);
+      if (!unified || !this.layout.unified) throw new EngineError('NotImplemented', 'NO_CGROUP_V2', 'linux.resources.unified: this host has no cgroup v2 tree');
+      for (const key of Object.keys(r.unified)) {
+        const controller = key.split('.')[0]!;
+        if (controller !== 'cgroup' && this.layout.unified.controllers.includes(controller)) this.enableV2(controller);
+      }
+      applyUnified(unified, r.unified, this.layout.unified.controllers);
+    }
+  }
+
+  /** Enables a v2 controller from the tree's root down to the container's parent. */
+  private enableV2(controller: string): void {
+    const root = this.layout.unified!.mountPoint;
+    const leaf = this.record.dirs[UNIFIED_KEY]!;
+    const chain: string[] = [];
+    for (let d = dirname(leaf); d.length >= root.length; d = dirname(d)) {
+      chain.unshift(d);
+      if (d === root) break;
+    }
+    for (const d of chain) {
+      const dir = new CgroupDir(d);
+      if (!dir.read('cgroup.subtree_control').split(/\s+/).includes(controller)) dir.write('cgroup.subtree_control', `+${controller}`);
+    }
+  }
+
+  stats(): CgroupStats {
+    const s = emptyStats();
+    for (const p of this.placements()) p.controller.stats(p.dir, s);
+    return s;
+  }
+
+  /** The container's processes, from the v2 tree when it is there (it holds them all), else v1. */
+  pids(): number[] {
+    const dir = this.dir(UNIFIED_KEY) ?? this.dir(this.layout.v1.find((h) => h.subsystems.includes('pids'))?.key ?? '') ?? this.dir(this.layout.v1[0]?.key ?? '');
+    return dir?.procs() ?? [];
+  }
+
+  /** How many times the OOM killer killed in the container. */
+  oomKills(): number {
+    const memoryV1 = this.layout.v1.find((h) => h.subsystems.includes('memory'));
+    if (memoryV1) return this.dir(memoryV1.key)!.readKeyValues('memory.oom_control')['oom_kill'] ?? 0;
+    return this.dir(UNIFIED_KEY)?.readKeyValues('memory.events')['oom_kill'] ?? 0;
+  }
+
+  private freezerV1(): CgroupDir | undefined {
+    const h = this.layout.v1.find((x) => x.subsystems.includes('freezer'));
+    return h ? this.dir(h.key) : undefined;
+  }
+
+  isFrozen(): boolean {
+    const v1 = this.freezerV1();
+    if (v1) return v1.read('freezer.state') === 'FROZEN';
+    return this.dir(UNIFIED_KEY)?.readKeyValues('cgroup.events')['frozen'] === 1;
+  }
+
+  /** Freezes every process and waits until the kernel says they are. */
+  async freeze(): Promise<void> {
+    await this.setFrozen(true);
+  }
+
+  async thaw(): Promise<void> {
+    await this.setFrozen(false);
+  }
+
+  private async setFrozen(frozen: boolean): Promise<void> {
+    const v1 = this.freezerV1();
+    const unified = this.dir(UNIFIED_KEY);
+    if (v1) v1.write('freezer.state', frozen ? 'FROZEN' : 'THAWED');
+    else if (unified?.has('cgroup.freeze')) unified.write('cgroup.freeze', frozen ? 1 : 0);
+    else throw new EngineError('NotImplemented', 'NO_FREEZER', 'this host has neither the v1 freezer controller nor cgroup v2 freezing: a container cannot be paused');
+    for (let i = 0; i < 500; i++) {
+      if (this.isFrozen() === frozen) return;
+      await sleep(10);
+    }
+    throw new EngineError('Internal', 'FREEZE_TIMEOUT', `the container's processes did not ${frozen ? 'freeze' : 'thaw'} within 5 s`);
+  }
+
+  /**
+   * Signals every process. SIGKILL goes through cgroup.kill where the kernel
+   * has it; otherwise the cgroup is frozen first, so that nothing forks
+   * between the listing and the signals.
+   */
+  async signalAll(signal: NodeJS.Signals | number): Promise<void> {
+    const unified = this.dir(UNIFIED_KEY);
+    if ((signal === 'SIGKILL' || signal === 9) && unified?.has('cgroup.kill')) {
+      unified.write('cgroup.kill', 1);
+      return;
+    }
+    const canFreeze = Boolean(this.freezerV1() ?? unified?.has('cgroup.freeze'));
+    const wasFrozen = canFreeze && this.isFrozen();
+    if (canFreeze && !wasFrozen) await this.freeze();
+    try {
+      for (const pid of this.pids()) signalProcess(pid, signal);
+    } finally {
+      if (canFreeze && !wasFrozen) await this.thaw();
+    }
+  }
+
+  /** Kills what is left inside, then removes every directory create made. */
+  async destroy(): Promise<void> {
+    if (this.pids().length) await this.signalAll('SIGKILL');
+    for (let i = 0; i < 500 && this.pids().length; i++) await sleep(10);
+    // rmdir children first; a cgroup whose last process is still exiting is busy for a moment
+    const left: string[] = [];
+    for (const path of [...this.record.created].reverse()) {
+      let gone = removeCgroupDir(path);
+      for (let i = 0; i < 50 && !gone; i++) {
+        await sleep(10);
+        gone = removeCgroupDir(path);
+      }
+      if (!gone) left.push(path);
+    }
+    if (left.length) throw new EngineError('Internal', 'CGROUP_BUSY', `cgroups still in use, not removed: ${left.join(', ')}`, { hint: 'a process outlived the container; kill it and delete again' });
+  }
+}
+
+/** mkdir -p that records each directory it made (parents first) in `created`; returns those. */
+function mkdirParents(path: string, created: string[]): string[] {
+  const made: string[] = [];
+  const missing: string[] = [];
+  for (let d = path; !new CgroupDir(d).exists(); d = dirname(d)) missing.unshift(d);
+  for (const d of missing) {
+    if (makeCgroupDir(d)) {
+      made.push(d);
+      created.push(d);
+    }
+  }
+  return made;
+}

@@ -1,0 +1,51 @@
+import { posix } from 'node:path';
+import { UNIFIED_KEY } from '../cgroups/layout.js';
+import { CgroupManager } from '../cgroups/manager.js';
+import { parseProcCgroup } from '../cgroups/paths.js';
+import type { Spec, State, Status } from '../spec/oci-runtime.js';
+import { readProcCgroup } from '../sys/proc.js';
+import type { RuntimeContext } from './context.js';
+import type { ContainerRecord } from './state-store.js';
+
+/** Whether containers get cgroups here: any hierarchy at all. */
+export function hostHasCgroups(ctx: RuntimeContext): boolean {
+  return ctx.cgroupLayout().kind !== 'none';
+}
+
+/**
+ * The container's cgroup directories by their name under /sys/fs/cgroup
+ * ("memory", "systemd", "unified"; "" for a v2-only host), for a
+ * container without a cgroup namespace to see its own cgroups there, as runc shows them.
+ */
+export function cgroupMountSources(ctx: RuntimeContext, id: string, spec: Spec): Record<string, string> | undefined {
+  if (!hostHasCgroups(ctx)) return undefined;
+  const layout = ctx.cgroupLayout();
+  const dirs = CgroupManager.dirsFor(layout, id, spec.linux?.cgroupsPath, parseProcCgroup(readProcCgroup('self')));
+  const out: Record<string, string> = {};
+  const mounts = [...layout.v1.map((h) => [h.key, h.mountPoint] as const), ...(layout.unified ? [[UNIFIED_KEY, layout.unified.mountPoint] as const] : [])];
+  for (const [key, mountPoint] of mounts) {
+    const rel = posix.relative('/sys/fs/cgroup', mountPoint);
+    if (!rel.startsWith('..') && !rel.includes('/')) out[rel] = dirs[key]!;
+  }
+  return out;
+}
+
+/** Makes the container's (empty) cgroups in every hierarchy. */
+export function createCgroups(ctx: RuntimeContext, id: string, spec: Spec): CgroupManager {
+  return CgroupManager.create(ctx.cgroupLayout(), id, spec.linux?.cgroupsPath, parseProcCgroup(readProcCgroup('self')));
+}
+
+export function cgroupsOf(ctx: RuntimeContext, record: ContainerRecord): CgroupManager | undefined {
+  return record.cgroup ? CgroupManager.load(ctx.cgroupLayout(), record.cgroup) : undefined;
+}
+
+/** The store's status, with "paused" for a running container whose cgroup is frozen. */
+export function statusOf(ctx: RuntimeContext, record: ContainerRecord): Status {
+  const status = ctx.store.status(record);
+  if (status !== 'running') return status;
+  return cgroupsOf(ctx, record)?.isFrozen() ? 'paused' : status;
+}
+
+export function stateOf(ctx: RuntimeContext, record: ContainerRecord): State {
+  return { ...ctx.store.state(record), status: statusOf(ctx, record) };
+}

@@ -1,0 +1,125 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EngineError, errnoOf } from '../errors/engine-error.js';
+
+/** What the kernel's errno means when it refuses a cgroup write. */
+const REFUSALS: Record<string, string> = {
+  EINVAL: 'the kernel refused the value (out of range or malformed)',
+  EBUSY: 'the cgroup is busy: its processes already use more than that',
+  EPERM: 'not permitted',
+  EACCES: 'permission denied',
+  ENOENT: 'no such file: the controller or this setting is not available here',
+  ENOSPC: 'no space: a parent cgroup does not allow that much',
+  EOPNOTSUPP: 'not supported by this kernel',
+  ENODEV: 'no such device',
+  ERANGE: 'out of range for this host (a CPU or memory node it does not have?)',
+};
+
+/**
+ * One cgroup directory of one hierarchy: reads and writes its control files.
+ * A refused write becomes an error that names the file, the value, the
+ * setting it came from and the kernel's reason:
+ * `memory.limit_in_bytes: cannot set 4096 (linux.resources.memory.limit) in /sys/fs/cgroup/memory/berth/x: the cgroup is busy…`.
+ */
+export class CgroupDir {
+  constructor(readonly path: string) {}
+
+  file(name: string): string {
+    return join(this.path, name);
+  }
+
+  has(name: string): boolean {
+    return existsSync(this.file(name));
+  }
+
+  /** Writes value to a control file; `setting` names where the value came from, for the error. */
+  write(name: string, value: string | number, setting?: string): void {
+    try {
+      writeFileSync(this.file(name), String(value));
+    } catch (err) {
+      const errno = errnoOf(err) ?? 'error';
+      const why = REFUSALS[errno] ?? (err as Error).message;
+      const from = setting ? ` (${setting})` : '';
+      throw new EngineError(errno === 'ENOENT' ? 'NotImplemented' : 'InvalidArgument', 'CGROUP_WRITE', `${name}: cannot set ${JSON.stringify(String(value))}${from} in ${this.path}: ${why} [${errno}]`, { cause: err });
+    }
+  }
+
+  read(name: string): string {
+    return readFileSync(this.file(name), 'utf8').trim();
+  }
+
+  /** A control file holding one number; "max" reads as -1, a missing file as undefined. */
+  readNumber(name: string): number | undefined {
+    try {
+      const text = this.read(name);
+      return text === 'max' ? -1 : Number(text);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** "key value" lines (memory.stat, cpu.stat, memory.events…) → a map; missing file → empty. */
+  readKeyValues(name: string): Record<string, number> {
+    const out: Record<string, number> = {};
+    let text: string;
+    try {
+      text = this.read(name);
+    } catch {
+      return out;
+    }
+    for (const line of text.split('\n')) {
+      const [key, value] = line.split(/\s+/);
+      if (key && value !== undefined && value !== '') out[key] = value === 'max' ? -1 : Number(value);
+    }
+    return out;
+  }
+
+  /** The pids in cgroup.procs. */
+  procs(): number[] {
+    try {
+      return this.read('cgroup.procs').split('\n').filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  }
+
+  exists(): boolean {
+    return existsSync(this.path);
+  }
+
+  child(name: string): CgroupDir {
+    return new CgroupDir(join(this.path, name));
+  }
+
+  subdirectories(): string[] {
+    try {
+      return readdirSync(this.path, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    } catch {
+      return [];
+    }
+  }
+}
+
+/** mkdir of one directory; false when it was already there. */
+export function makeCgroupDir(path: string): boolean {
+  try {
+    mkdirSync(path);
+    return true;
+  } catch (err) {
+    if (errnoOf(err) === 'EEXIST') return false;
+    throw new EngineError('Internal', 'CGROUP_MKDIR', `create cgroup ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** rmdir of an empty cgroup; true once it is gone. EBUSY (processes still exiting) is reported as false. */
+export function removeCgroupDir(path: string): boolean {
+  try {
+    rmdirSync(path);
+    return true;
+  } catch (err) {
+    const errno = errnoOf(err);
+    if (errno === 'ENOENT') return true;
+    if (errno === 'EBUSY') return false;
+    throw new EngineError('Internal', 'CGROUP_RMDIR', `remove cgroup ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
