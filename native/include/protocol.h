@@ -274,6 +274,9 @@
 /* Sync ids for BERTH_OP_SYNC */
 #define BERTH_SYNC_PARENT_SETUP 1 /* node: cgroups, network; after PID */
 #define BERTH_SYNC_HOOKS 2        /* node: prestart, createRuntime, createContainer */
+#define BERTH_SYNC_RESOURCES 3    /* node: linux.resources, once the root is set up
+                                     (device nodes exist before device rules apply,
+                                     as in runc), before the user switch */
 
 /* Error codes in BERTH_MSG_ERROR */
 #define BERTH_ERR_GENERIC 1

@@ -103,15 +103,16 @@ export class CgroupManager {
   apply(r: LinuxResources | undefined, opts: ApplyOptions): void {
     if (!r) return;
     const placements = this.placements();
+    // before the general check, whose message would be less precise
+    if (r.devices?.length && !placements.some((p) => p.controller.name === 'devices')) {
+      throw new EngineError('NotImplemented', 'NO_DEVICE_FILTER', 'linux.resources.devices: this host has no cgroup v1 devices controller, and the cgroup v2 device filter (eBPF) is not supported yet', {
+        hint: 'run on a host with the v1 devices controller, or drop the device rules',
+      });
+    }
     for (const c of [...V1_CONTROLLERS, ...V2_CONTROLLERS]) {
       if (!c.needed(r) || placements.some((p) => p.controller.name === c.name || (c.name === 'io' && p.controller.name === 'blkio') || (c.name === 'blkio' && p.controller.name === 'io'))) continue;
       throw new EngineError('NotImplemented', 'NO_CGROUP_CONTROLLER', `linux.resources: the ${c.name} controller is not available on this host (not mounted as cgroup v1, not offered by the cgroup v2 tree)`, {
         hint: 'drop the setting, or enable the controller on the host',
-      });
-    }
-    if (r.devices?.length && !placements.some((p) => p.controller.name === 'devices')) {
-      throw new EngineError('NotImplemented', 'NO_DEVICE_FILTER', 'linux.resources.devices: this host has no cgroup v1 devices controller, and the cgroup v2 device filter (eBPF) is not supported yet', {
-        hint: 'run on a host with the v1 devices controller, or drop the device rules',
       });
     }
     for (const p of placements) {

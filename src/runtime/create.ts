@@ -7,6 +7,7 @@ import { readProcStat, signalProcess } from '../sys/proc.js';
 import type { CgroupManager } from '../cgroups/manager.js';
 import { loadBundle } from './bundle.js';
 import { cgroupMountSources, createCgroups, hostHasCgroups } from './cgroups.js';
+import { withDefaultDeviceRules } from './config/default-device-rules.js';
 import { withHome } from './config/home.js';
 import type { RuntimeContext } from './context.js';
 import { runHooks } from './hooks.js';
@@ -67,11 +68,14 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest): 
     preserveFds: req.preserveFds,
     onWarning: (text) => ctx.log.warn(text),
     onSync: async (id, pid) => {
+      // a failure at either point is reported as it is; the catch below kills the child, then removes the cgroups
       if (id === Sync.PARENT_SETUP) {
-        // a failure here is reported as it is; the catch below kills the child, then removes the cgroups
         cgroups = createCgroups(ctx, req.id, spec);
         cgroups.join(pid);
-        cgroups.apply(spec.linux?.resources, { update: false });
+        return;
+      }
+      if (id === Sync.RESOURCES) {
+        cgroups?.apply(withDefaultDeviceRules(spec.linux?.resources), { update: false });
         return;
       }
       if (id !== Sync.HOOKS) return;

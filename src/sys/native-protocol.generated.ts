@@ -79,6 +79,7 @@ export const Msg = {
 export const Sync = {
   PARENT_SETUP: 1,
   HOOKS: 2,
+  RESOURCES: 3,
 } as const;
 
 export const Err = {

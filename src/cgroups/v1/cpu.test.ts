@@ -98,6 +98,20 @@ describe('v1 cpu', () => {
     assert.deepEqual(dir.writes, []);
   });
 
+  it('refuses a quota below the burst already set, unless the burst changes too', () => {
+    const dir = cpuDir();
+    dir.write('cpu.cfs_burst_us', '10000');
+    dir.writes.length = 0;
+    const err = engineErrorOf(() => cpuV1.apply(dir, { cpu: { quota: 5000 } }, { update: true }));
+    assert.match(err.message, /^linux\.resources\.cpu\.quota: 5000 is below the burst already set \(10000\)/);
+    assert.equal(err.hint, 'lower cpu.burst in the same update');
+    cpuV1.apply(dir, { cpu: { quota: 5000, burst: 0 } }, { update: true });
+    assert.deepEqual(dir.writes, [
+      ['cpu.cfs_burst_us', '0'],
+      ['cpu.cfs_quota_us', '5000'],
+    ]);
+  });
+
   it('skips burst 0 on a kernel without burst, and names the kernel feature otherwise', () => {
     const dir = cpuDir(['cpu.cfs_burst_us', 'cpu.rt_period_us', 'cpu.rt_runtime_us']);
     cpuV1.apply(dir, { cpu: { burst: 0 } }, { update: false });

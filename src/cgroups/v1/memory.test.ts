@@ -133,6 +133,15 @@ describe('v1 memory', () => {
     assert.match(engineErrorOf(() => memoryV1.apply(dir, { memory: { swap: 50 * MiB } }, { update: true })).message, /below the current memory limit 104857600/);
   });
 
+  it('refuses a limit above the memsw limit already set when swap is not given', () => {
+    const dir = memoryDir({ 'memory.limit_in_bytes': String(100 * MiB), 'memory.memsw.limit_in_bytes': String(200 * MiB) });
+    const err = engineErrorOf(() => memoryV1.apply(dir, { memory: { limit: 300 * MiB } }, { update: true }));
+    assert.match(err.message, /^linux\.resources\.memory\.limit: 314572800 is above the memory\+swap limit already set \(209715200\)/);
+    assert.match(err.hint ?? '', /memory\.swap in the same update/);
+    memoryV1.apply(dir, { memory: { limit: 150 * MiB } }, { update: true });
+    assert.deepEqual(dir.writes, [['memory.limit_in_bytes', String(150 * MiB)]]);
+  });
+
   it('checkBeforeUpdate refuses a limit at or below the current usage, on update only', () => {
     const dir = memoryDir({ 'memory.usage_in_bytes': String(300 * MiB), 'memory.memsw.usage_in_bytes': String(350 * MiB) });
     const err = engineErrorOf(() => memoryV1.apply(dir, { memory: { limit: 200 * MiB, checkBeforeUpdate: true } }, { update: true }));

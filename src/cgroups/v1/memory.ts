@@ -63,6 +63,13 @@ function check(dir: CgroupDir, m: Memory): void {
     if (v !== undefined) checkLimit(`memory.${key}`, v);
   }
   if (m.swappiness !== undefined && m.swappiness !== -1) checkRange('memory.swappiness', m.swappiness, 0, 100, 'the kernel takes 0-100; -1 or leaving it out keeps the inherited value');
+  if (isSet(m.limit) && m.limit > 0 && !isSet(m.swap)) {
+    // A limit raised above a memsw limit set earlier: the kernel refuses (EINVAL).
+    const memsw = dir.readNumber(MEMSW);
+    if (memsw !== undefined && !Number.isNaN(memsw) && m.limit > memsw) {
+      throw badResource('memory.limit', `${m.limit} is above the memory+swap limit already set (${memsw}), and the kernel needs memory+swap ≥ memory`, 'set memory.swap in the same update (-1 for unlimited swap)');
+    }
+  }
   if (isSet(m.swap) && m.swap !== -1) {
     // memsw must stay at or above the memory limit; the kernel's EINVAL would not say so.
     const limit = isSet(m.limit) ? m.limit : dir.readNumber(LIMIT);

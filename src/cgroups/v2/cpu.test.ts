@@ -71,6 +71,16 @@ describe('v2 cpu', () => {
     assert.deepEqual(dir.writes, []);
   });
 
+  it('refuses a quota below the burst already set, unless the burst changes too', () => {
+    const dir = cpuDir({ 'cpu.max': '50000 100000', 'cpu.max.burst': '20000' });
+    assert.match(engineErrorOf(() => cpuV2.apply(dir, { cpu: { quota: 10000 } }, { update: true })).message, /^linux\.resources\.cpu\.quota: 10000 is below the burst already set \(20000\)/);
+    cpuV2.apply(dir, { cpu: { quota: 10000, burst: 5000 } }, { update: true });
+    assert.deepEqual(dir.writes, [
+      ['cpu.max.burst', '5000'],
+      ['cpu.max', '10000 100000'],
+    ]);
+  });
+
   it('skips burst 0 where the kernel has no burst file', () => {
     const dir = cpuDir({}, ['cpu.max.burst', 'cpu.idle']);
     cpuV2.apply(dir, { cpu: { burst: 0 } }, { update: false });

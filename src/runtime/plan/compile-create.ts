@@ -109,6 +109,7 @@ export function compileCreate(spec: Spec, opts: CreateOptions, host: HostFacts):
   for (const path of linux.maskedPaths ?? []) plan.add('MASK_PATH', path);
   if (spec.root?.readonly) plan.add('REMOUNT_ROOT_RO');
 
+  if (opts.parentSetup) plan.add('SYNC', Sync.RESOURCES);
   addProcess(plan, process);
   plan.add('READY');
   plan.add('WAIT_START');
