@@ -4,9 +4,9 @@
  * result, and so agree with each other.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { missing } from '../helpers/requirements.js';
 import { cleanup, makeBundle, runIn, type Bundle, type Config, type RuntimeName } from '../helpers/bundle.js';
 
@@ -65,13 +65,45 @@ const CASES: Case[] = [
   },
   { name: 'sysctl', script: 'cat /proc/sys/kernel/msgmax', change: (c) => (c['linux'].sysctl = { 'kernel.msgmax': '4096' }), stdout: '4096\n' },
   { name: 'loopback is up in a new network namespace', script: 'cat /sys/class/net/lo/flags', stdout: '0x9\n' },
+  // resources, through cgroups (on this host's layout)
+  { name: 'cpuset pins to a CPU', script: 'grep Cpus_allowed_list /proc/self/status | tr -d "\t "', change: (c) => (c['linux'].resources = { cpu: { cpus: '0' } }), stdout: 'Cpus_allowed_list:0\n' },
+  {
+    name: 'a memory hog is OOM-killed at the limit',
+    script: 'head -c 200m /dev/zero | tail; echo $?',
+    change: (c) => (c['linux'].resources = { memory: { limit: 24 << 20, swap: 24 << 20 } }),
+    stdout: '137\n',
+  },
+  {
+    name: 'the container sees its own cgroup limits at /sys/fs/cgroup',
+    script: 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max',
+    change: (c) => {
+      c['mounts'].push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] });
+      c['linux'].resources = { memory: { limit: 48 << 20 }, pids: { limit: 33 } };
+    },
+    stdout: `${48 << 20}\n33\n`,
+  },
+  {
+    name: 'cgroupsPath places the container',
+    script: 'grep -E "^[0-9]+:memory:" /proc/self/cgroup | cut -d: -f3',
+    change: (c) => (c['linux'].cgroupsPath = '/bth-conformance/c1'),
+    stdout: '/bth-conformance/c1\n',
+  },
   { name: 'oom_score_adj', script: 'cat /proc/self/oom_score_adj', change: (c) => (c['process'].oomScoreAdj = 123), stdout: '123\n' },
 ];
 
 const runtimes: RuntimeName[] = ['berth'];
 if (!missing('runc')) runtimes.push('runc');
 
+/** runc removes the cgroup it was given but not the parents it made for it: the suite does. */
+function removeConformanceCgroups(): void {
+  for (const hierarchy of readdirSync('/sys/fs/cgroup')) {
+    const dir = join('/sys/fs/cgroup', hierarchy, 'bth-conformance');
+    if (existsSync(dir)) rmdirSync(dir);
+  }
+}
+
 describe('runtime conformance', { skip: missing('root', 'busybox') }, () => {
+  after(removeConformanceCgroups);
   for (const name of runtimes) {
     describe(name, () => {
       for (const c of CASES) {
