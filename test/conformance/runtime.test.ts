@@ -95,10 +95,18 @@ const runtimes: RuntimeName[] = ['berth'];
 if (!missing('runc')) runtimes.push('runc');
 
 /** runc removes the cgroup it was given but not the parents it made for it: the suite does. */
-function removeConformanceCgroups(): void {
+async function removeConformanceCgroups(): Promise<void> {
   for (const hierarchy of readdirSync('/sys/fs/cgroup')) {
     const dir = join('/sys/fs/cgroup', hierarchy, 'bth-conformance');
-    if (existsSync(dir)) rmdirSync(dir);
+    // busy for a moment while the last container's cgroup below it goes
+    for (let i = 0; existsSync(dir); i++) {
+      try {
+        rmdirSync(dir);
+      } catch (err) {
+        if (i > 100) throw err;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
   }
 }
 
