@@ -272,7 +272,8 @@
 #define BERTH_MSG_WARNING 8   /* parent/child→node: text, for the log */
 
 /* Sync ids for BERTH_OP_SYNC */
-#define BERTH_SYNC_PARENT_SETUP 1 /* node: cgroups, network; after PID */
+#define BERTH_SYNC_PARENT_SETUP 1 /* node has finished what it started at PID (the
+                                     cgroup join): before a cgroup namespace is made */
 #define BERTH_SYNC_HOOKS 2        /* node: prestart, createRuntime, createContainer */
 #define BERTH_SYNC_RESOURCES 3    /* node: linux.resources, once the root is set up
                                      (device nodes exist before device rules apply,

@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import { EngineError } from '../errors/engine-error.js';
+import { EngineError, errnoOf } from '../errors/engine-error.js';
 import { writeFileAtomic } from '../lib/atomic-write.js';
 import { OCI_VERSION, type Spec, type State } from '../spec/oci-runtime.js';
 import { InitProcess } from '../sys/init-process.js';
@@ -31,6 +31,18 @@ export interface Created {
   init: InitProcess;
 }
 
+/**
+ * Joins the child to its cgroups while it sets itself up. A child that is
+ * gone already (ESRCH) failed on its own, and reports why itself.
+ */
+export function joinUnlessGone(cgroups: CgroupManager | undefined, pid: number): void {
+  try {
+    cgroups?.join(pid);
+  } catch (err) {
+    if (!(err instanceof EngineError && errnoOf(err.cause) === 'ESRCH')) throw err;
+  }
+}
+
 /** What this host cannot enforce is refused, never silently skipped. */
 function refuseUnenforceable(spec: Spec, ctx: RuntimeContext): void {
   if (spec.process?.apparmorProfile) {
@@ -58,22 +70,27 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest): 
   const launched = spec.process ? { ...spec, process: { ...spec.process, env: withHome(spec.process.env, bundle.rootfs, spec.process.user.uid) } } : spec;
   const plan = compileCreate(
     launched,
-    { bundle: bundle.dir, rootfs: bundle.rootfs, execFifo, consoleSocket: req.consoleSocket, noPivot: req.noPivot, preserveFds: req.preserveFds, wait: req.wait, parentSetup: hostHasCgroups(ctx), cgroupDirs: cgroupMountSources(ctx, req.id, spec) },
+    { bundle: bundle.dir, rootfs: bundle.rootfs, execFifo, consoleSocket: req.consoleSocket, noPivot: req.noPivot, preserveFds: req.preserveFds, wait: req.wait, cgroups: hostHasCgroups(ctx), cgroupDirs: cgroupMountSources(ctx, req.id, spec) },
     ctx.host,
   );
   ctx.store.reserve(req.id);
   const stateFor = (pid: number): State => ({ ociVersion: OCI_VERSION, id: req.id, status: 'creating', pid, bundle: bundle.dir, annotations: spec.annotations ?? {} });
+  // The directories first, the slow part (the kernel's first migration waits
+  // for an RCU grace period) when the child exists, overlapping its setup.
   let cgroups: CgroupManager | undefined;
+  try {
+    if (hostHasCgroups(ctx)) cgroups = createCgroups(ctx, req.id, spec);
+  } catch (err) {
+    ctx.store.remove(req.id);
+    throw err;
+  }
   const init = new InitProcess(plan.encode(), {
     preserveFds: req.preserveFds,
     onWarning: (text) => ctx.log.warn(text),
+    onPid: (pid) => joinUnlessGone(cgroups, pid),
     onSync: async (id, pid) => {
-      // a failure at either point is reported as it is; the catch below kills the child, then removes the cgroups
-      if (id === Sync.PARENT_SETUP) {
-        cgroups = createCgroups(ctx, req.id, spec);
-        cgroups.join(pid);
-        return;
-      }
+      // a failure is reported as it is; the catch below kills the child, then removes the cgroups
+      if (id === Sync.PARENT_SETUP) return; // the join in onPid is done by now: messages are handled in order
       if (id === Sync.RESOURCES) {
         cgroups?.apply(withDefaultDeviceRules(spec.linux?.resources), { update: false });
         return;

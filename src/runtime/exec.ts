@@ -7,6 +7,7 @@ import { JsonReader } from './config/json-reader.js';
 import { withHome } from './config/home.js';
 import { parseProcess } from './config/parse-spec.js';
 import { cgroupsOf, statusOf } from './cgroups.js';
+import { joinUnlessGone } from './create.js';
 import type { RuntimeContext } from './context.js';
 import { forwardSignals } from './forward-signals.js';
 import { decodeWaitStatus } from './hooks.js';
@@ -85,8 +86,8 @@ export async function execInContainer(ctx: RuntimeContext, req: ExecRequest): Pr
   const init = new InitProcess(plan.encode(), {
     preserveFds: req.preserveFds,
     onWarning: (t) => ctx.log.warn(t),
-    // the new process joins the container's cgroups before it runs anything of the app's
-    onSync: (_id, pid) => cgroups?.join(pid),
+    // the new process joins the container's cgroups (the plan waits for that before exec)
+    onPid: (pid) => joinUnlessGone(cgroups, pid),
   });
   const stop = req.detach ? () => undefined : forwardSignals(() => init.pid);
   try {

@@ -9,6 +9,11 @@ export interface InitOptions {
   preserveFds: number;
   /** stdio of the app: the runtime's own by default. */
   stdio?: ['inherit' | 'pipe' | 'ignore', 'inherit' | 'pipe' | 'ignore', 'inherit' | 'pipe' | 'ignore'];
+  /**
+   * Called once the child exists, while it goes on with its setup: work
+   * here overlaps the child's (a throw aborts the launch).
+   */
+  onPid?: (pid: number) => void;
   /** Called for each SYNC point; the child waits until it returns. */
   onSync?: (id: number, pid: number) => Promise<void> | void;
   onWarning?: (text: string) => void;
@@ -86,6 +91,12 @@ export class InitProcess {
     switch (type) {
       case Msg.PID:
         this.pid = Number(payload.readBigUInt64LE(0));
+        try {
+          opts.onPid?.(this.pid);
+        } catch (err) {
+          fail(err instanceof EngineError ? err : new EngineError('Internal', 'SETUP_FAILED', String(err), { cause: err }));
+          this.abort();
+        }
         return;
       case Msg.SYNC: {
         const id = Number(payload.readBigUInt64LE(0));

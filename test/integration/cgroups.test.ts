@@ -61,7 +61,7 @@ describe('cgroups on the hybrid layout', { skip }, () => {
   });
 
   it('kills a memory hog at its limit and reports it as OOM-killed (state, events)', async () => {
-    const b = detached(['sh', '-c', 'head -c 300m /dev/zero | tail; sleep 1'], (c) => (c['linux'].resources = { memory: { limit: 32 * 1024 * 1024, swap: 32 * 1024 * 1024 } }));
+    const b = detached(['sh', '-c', '(echo 1000 > /proc/self/oom_score_adj; head -c 300m /dev/zero | tail); sleep 1'], (c) => (c['linux'].resources = { memory: { limit: 32 * 1024 * 1024, swap: 32 * 1024 * 1024 } }));
     try {
       assert.equal(readFileSync(cgroupFile('memory', b.id, 'memory.limit_in_bytes'), 'utf8').trim(), String(32 * 1024 * 1024));
       const events = runtime(['events', '--interval', '200ms', b.id], { timeoutMs: 20_000 });

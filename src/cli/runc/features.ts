@@ -23,7 +23,7 @@ export function features(): Record<string, unknown> {
     linux: {
       namespaces: [...NAMESPACE_TYPES],
       capabilities: CAPABILITY_NAMES,
-      cgroup: { v1: false, v2: false, systemd: false, systemdUser: false, rdma: false },
+      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
       seccomp: { enabled: false },
       apparmor: { enabled: false },
       selinux: { enabled: false },

@@ -25,7 +25,7 @@ class FakeHost implements HostFacts {
   }
 }
 
-const opts: CreateOptions = { bundle: '/b', rootfs: '/b/rootfs', execFifo: '/run/x/exec.fifo', noPivot: false, preserveFds: 0, wait: false, parentSetup: false };
+const opts: CreateOptions = { bundle: '/b', rootfs: '/b/rootfs', execFifo: '/run/x/exec.fifo', noPivot: false, preserveFds: 0, wait: false, cgroups: false };
 
 function spec(extra: Record<string, unknown> = {}, linux: Record<string, unknown> = {}): Spec {
   return parseSpec({

@@ -20,8 +20,8 @@ export interface CreateOptions {
   preserveFds: number;
   /** berth-init stays to report the app's exit (run in the foreground). */
   wait: boolean;
-  /** Node has work between clone and setup (cgroups, network). */
-  parentSetup: boolean;
+  /** The container gets cgroups: node joins them when the child exists and applies resources at a sync point. */
+  cgroups: boolean;
   /** The container's cgroup directories by name under /sys/fs/cgroup, made at the PARENT_SETUP sync point. */
   cgroupDirs?: Record<string, string> | undefined;
 }
@@ -77,8 +77,11 @@ export function compileCreate(spec: Spec, opts: CreateOptions, host: HostFacts):
     plan.add('GID_MAP', formatIdMap(linux.gidMappings ?? []));
     plan.add('WAIT_MAPS');
   }
-  if (opts.parentSetup) plan.add('SYNC', Sync.PARENT_SETUP);
-  if (isNew('cgroup')) plan.add('UNSHARE', CLONE_NEW.cgroup);
+  // a cgroup namespace is rooted where the child is when it is made: after the join
+  if (isNew('cgroup')) {
+    if (opts.cgroups) plan.add('SYNC', Sync.PARENT_SETUP);
+    plan.add('UNSHARE', CLONE_NEW.cgroup);
+  }
   if (process.oomScoreAdj !== undefined) plan.add('OOM_SCORE_ADJ', String(process.oomScoreAdj));
   if (spec.hostname !== undefined) plan.add('SETHOSTNAME', spec.hostname);
   if (spec.domainname !== undefined) plan.add('SETDOMAINNAME', spec.domainname);
@@ -109,7 +112,7 @@ export function compileCreate(spec: Spec, opts: CreateOptions, host: HostFacts):
   for (const path of linux.maskedPaths ?? []) plan.add('MASK_PATH', path);
   if (spec.root?.readonly) plan.add('REMOUNT_ROOT_RO');
 
-  if (opts.parentSetup) plan.add('SYNC', Sync.RESOURCES);
+  if (opts.cgroups) plan.add('SYNC', Sync.RESOURCES);
   addProcess(plan, process);
   plan.add('READY');
   plan.add('WAIT_START');

@@ -25,7 +25,7 @@ export interface ExecOptions {
   consoleSocket?: string | undefined;
   detach: boolean;
   preserveFds: number;
-  /** Stop after the fork for node to move the process into the container's cgroups. */
+  /** Wait before exec until node has moved the process into the container's cgroups. */
   joinCgroup: boolean;
 }
 
@@ -38,10 +38,11 @@ export function compileExec(opts: ExecOptions): LaunchPlan {
   plan.add('OPEN_EXEC_ROOT', `/proc/${opts.pid}/root`);
   joinNamespacesOf(plan, opts.pid);
   plan.add('CLONE', 0);
-  if (opts.joinCgroup) plan.add('SYNC', Sync.PARENT_SETUP);
   plan.add('ENTER_EXEC_ROOT');
   if (opts.process.terminal) plan.add('SETUP_TTY', 0);
   addProcess(plan, opts.process);
+  // node joins the cgroups as soon as the process exists; it must be in them before the app runs
+  if (opts.joinCgroup) plan.add('SYNC', Sync.PARENT_SETUP);
   plan.add('READY');
   plan.add('EXEC');
   return plan;
