@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EngineError } from '../errors/engine-error.js';
+import { EngineError, errnoOf } from '../errors/engine-error.js';
 import type { LinuxResources } from '../spec/oci-resources.js';
 import { CgroupDir, makeCgroupDir, removeCgroupDir } from '../sys/cgroupfs.js';
 import { signalProcess } from '../sys/proc.js';
@@ -17,8 +17,10 @@ import { V2_CONTROLLERS } from './v2/index.js';
 export interface CgroupRecord {
   /** Hierarchy key (v1 subsystems such as "memory", "name=systemd"; "unified" for v2) → directory. */
   dirs: Record<string, string>;
-  /** The directories create made, parents first: delete removes these and nothing else. */
+  /** The directories create made, parents first: delete removes these. */
   created: string[];
+  /** berth's own shared parents (/berth in each hierarchy): removed by whichever container leaves them empty. */
+  shared?: string[];
 }
 
 interface Placement {
@@ -45,7 +47,8 @@ export class CgroupManager {
    */
   static create(layout: CgroupLayout, id: string, cgroupsPath: string | undefined, own: Map<string, string>): CgroupManager {
     const dirs = CgroupManager.dirsFor(layout, id, cgroupsPath, own);
-    const manager = new CgroupManager(layout, { dirs, created: [] });
+    const shared = cgroupsPath ? [] : Object.values(dirs).map((d) => dirname(d));
+    const manager = new CgroupManager(layout, { dirs, created: [], shared });
     try {
       for (const [key, dir] of Object.entries(dirs)) {
         const made = mkdirParents(dir, manager.record.created);
@@ -223,30 +226,44 @@ export class CgroupManager {
   async destroy(): Promise<void> {
     if (this.pids().length) await this.signalAll('SIGKILL');
     for (let i = 0; i < 500 && this.pids().length; i++) await sleep(10);
-    // rmdir children first; a cgroup whose last process is still exiting is busy for a moment
+    // Children first. The container's own cgroup is busy for a moment while
+    // its last process exits; a parent such as /berth that another container
+    // still uses stays (the last container out removes it).
+    const leaves = new Set(Object.values(this.record.dirs));
     const left: string[] = [];
     for (const path of [...this.record.created].reverse()) {
       let gone = removeCgroupDir(path);
-      for (let i = 0; i < 50 && !gone; i++) {
+      for (let i = 0; i < 50 && !gone && leaves.has(path); i++) {
         await sleep(10);
         gone = removeCgroupDir(path);
       }
-      if (!gone) left.push(path);
+      if (!gone && leaves.has(path)) left.push(path);
     }
+    for (const parent of this.record.shared ?? []) removeCgroupDir(parent); // still in use: left to the last one out
     if (left.length) throw new EngineError('Internal', 'CGROUP_BUSY', `cgroups still in use, not removed: ${left.join(', ')}`, { hint: 'a process outlived the container; kill it and delete again' });
   }
 }
 
-/** mkdir -p that records each directory it made (parents first) in `created`; returns those. */
+/**
+ * mkdir -p that records each directory it made (parents first) in `created`;
+ * returns those. A parent removed meanwhile by another container's delete
+ * (it was empty then) is made again.
+ */
 function mkdirParents(path: string, created: string[]): string[] {
   const made: string[] = [];
-  const missing: string[] = [];
-  for (let d = path; !new CgroupDir(d).exists(); d = dirname(d)) missing.unshift(d);
-  for (const d of missing) {
-    if (makeCgroupDir(d)) {
-      made.push(d);
-      created.push(d);
+  for (let attempt = 0; ; attempt++) {
+    const missing: string[] = [];
+    for (let d = path; !new CgroupDir(d).exists(); d = dirname(d)) missing.unshift(d);
+    try {
+      for (const d of missing) {
+        if (makeCgroupDir(d)) {
+          made.push(d);
+          created.push(d);
+        }
+      }
+      return made;
+    } catch (err) {
+      if (attempt >= 5 || !(err instanceof EngineError && errnoOf(err.cause) === 'ENOENT')) throw err;
     }
   }
-  return made;
 }

@@ -4,12 +4,13 @@
  * cgroup.kill and cgroup.events are what is tested there).
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { missing } from '../helpers/requirements.js';
-import { cleanup, makeBundle, runIn, runtime, type Bundle, type Config } from '../helpers/bundle.js';
+import { BERTH_ROOT, cleanup, makeBundle, runIn, runtime, RUNTIME_BIN, type Bundle, type Config } from '../helpers/bundle.js';
 
 const skip = missing('root', 'busybox') || (!existsSync('/sys/fs/cgroup/memory/cgroup.procs') && 'needs the cgroup v1 memory controller (this suite is for the hybrid layout)');
 
@@ -189,6 +190,25 @@ describe('cgroups on the hybrid layout', { skip }, () => {
       assert.match(readFileSync(join(dir, 'cgroup.events'), 'utf8'), /^populated 1$/m);
     } finally {
       cleanup(b); // delete --force kills through cgroup.kill where the kernel has it
+    }
+  });
+});
+
+describe('cgroups of containers side by side', { skip }, () => {
+  it('containers created and deleted at once never take each other\'s /berth parent away', async () => {
+    const bundles = Array.from({ length: 6 }, () => makeBundle(['true']));
+    try {
+      const runs = bundles.map(
+        (b) =>
+          new Promise<number | null>((resolve) => {
+            const child = spawn(RUNTIME_BIN, ['--root', BERTH_ROOT, 'run', '--bundle', b.dir, b.id], { stdio: 'ignore' });
+            child.on('close', resolve);
+          }),
+      );
+      assert.deepEqual(await Promise.all(runs), bundles.map(() => 0));
+      for (const b of bundles) assert.deepEqual(berthCgroups(b.id), []);
+    } finally {
+      for (const b of bundles) cleanup(b);
     }
   });
 });
