@@ -1,3 +1,4 @@
+import type { LinuxResources } from '../spec/oci-resources.js';
 import { readdirSync } from 'node:fs';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
 import type { CgroupDir } from '../sys/cgroupfs.js';
@@ -141,4 +142,21 @@ export function hugetlbSizes(dir: CgroupDir, suffix: string): string[] {
 function pageBytes(size: string): number {
   const unit = size.slice(-2);
   return parseInt(size, 10) * (unit === 'GB' ? 2 ** 30 : unit === 'MB' ? 2 ** 20 : 2 ** 10);
+}
+
+/**
+ * Whether the spec's cpu settings need the cpu controller. Both versions ask
+ * the same, realtime included: where it is unsupported, apply() refuses it.
+ */
+export function cpuSettingsGiven(r: LinuxResources): boolean {
+  const c = r.cpu;
+  if (!c) return false;
+  return isSet(c.shares) || isSet(c.quota) || isSet(c.period) || c.burst !== undefined || c.idle !== undefined || isSet(c.realtimeRuntime) || isSet(c.realtimePeriod);
+}
+
+/** Whether the spec's memory settings need the memory controller (swappiness and the OOM switch included). */
+export function memorySettingsGiven(r: LinuxResources): boolean {
+  const m = r.memory;
+  if (!m) return false;
+  return isSet(m.limit) || isSet(m.reservation) || isSet(m.swap) || (m.swappiness !== undefined && m.swappiness !== -1) || m.disableOOMKiller === true;
 }

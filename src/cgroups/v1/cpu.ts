@@ -1,7 +1,7 @@
 import type { LinuxResources } from '../../spec/oci-resources.js';
 import type { CgroupDir } from '../../sys/cgroupfs.js';
 import type { Controller } from '../controller.js';
-import { badResource, checkRange, isSet, refusal, writeSetting } from '../values.js';
+import { badResource, checkRange, cpuSettingsGiven, isSet, refusal, writeSetting } from '../values.js';
 
 type Cpu = NonNullable<LinuxResources['cpu']>;
 
@@ -17,11 +17,7 @@ const NO_IDLE = 'SCHED_IDLE for cgroups needs Linux 5.15 or later';
 export const cpuV1: Controller = {
   name: 'cpu',
 
-  needed(r) {
-    const c = r.cpu;
-    if (!c) return false;
-    return isSet(c.shares) || isSet(c.quota) || isSet(c.period) || c.burst !== undefined || c.idle !== undefined || isSet(c.realtimeRuntime) || isSet(c.realtimePeriod);
-  },
+  needed: cpuSettingsGiven,
 
   apply(dir, r) {
     const c = r.cpu;

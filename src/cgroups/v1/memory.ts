@@ -3,7 +3,7 @@ import type { LinuxResources } from '../../spec/oci-resources.js';
 import type { CgroupDir } from '../../sys/cgroupfs.js';
 import type { Controller } from '../controller.js';
 import type { MemoryEntry } from '../stats.js';
-import { badResource, checkLimit, checkRange, countOf, fieldPath, isSet, refusal, unsupported, writeSetting } from '../values.js';
+import { badResource, checkLimit, checkRange, countOf, fieldPath, isSet, memorySettingsGiven, refusal, unsupported, writeSetting } from '../values.js';
 
 type Memory = NonNullable<LinuxResources['memory']>;
 
@@ -25,11 +25,7 @@ const SWAP_HINT = 'boot the host with swapaccount=1, or leave memory.swap out';
 export const memoryV1: Controller = {
   name: 'memory',
 
-  needed(r) {
-    const m = r.memory;
-    if (!m) return false;
-    return isSet(m.limit) || isSet(m.reservation) || isSet(m.swap) || (m.swappiness !== undefined && m.swappiness !== -1) || m.disableOOMKiller === true;
-  },
+  needed: memorySettingsGiven,
 
   apply(dir, r, opts) {
     const m = r.memory;

@@ -1,7 +1,7 @@
 import type { LinuxResources } from '../../spec/oci-resources.js';
 import type { CgroupDir } from '../../sys/cgroupfs.js';
 import type { Controller } from '../controller.js';
-import { badResource, checkRange, isSet, refusal, writeSetting } from '../values.js';
+import { badResource, checkRange, cpuSettingsGiven, isSet, refusal, writeSetting } from '../values.js';
 
 type Cpu = NonNullable<LinuxResources['cpu']>;
 
@@ -26,12 +26,7 @@ export function sharesToWeight(shares: number): number {
 export const cpuV2: Controller = {
   name: 'cpu',
 
-  needed(r) {
-    const c = r.cpu;
-    if (!c) return false;
-    // realtime counts so that apply() can refuse it
-    return isSet(c.shares) || isSet(c.quota) || isSet(c.period) || c.burst !== undefined || c.idle !== undefined || isSet(c.realtimeRuntime) || isSet(c.realtimePeriod);
-  },
+  needed: cpuSettingsGiven,
 
   apply(dir, r) {
     const c = r.cpu;

@@ -2,7 +2,7 @@ import type { LinuxResources } from '../../spec/oci-resources.js';
 import type { CgroupDir } from '../../sys/cgroupfs.js';
 import type { Controller } from '../controller.js';
 import type { MemoryEntry } from '../stats.js';
-import { badResource, bytesOf, checkLimit, countOf, isSet, UNLIMITED_BYTES, writeSetting } from '../values.js';
+import { badResource, bytesOf, checkLimit, countOf, isSet, memorySettingsGiven, UNLIMITED_BYTES, writeSetting } from '../values.js';
 
 type Memory = NonNullable<LinuxResources['memory']>;
 
@@ -17,12 +17,7 @@ type Memory = NonNullable<LinuxResources['memory']>;
 export const memoryV2: Controller = {
   name: 'memory',
 
-  needed(r) {
-    const m = r.memory;
-    if (!m) return false;
-    // swappiness and disableOOMKiller count, so that apply() can refuse them
-    return isSet(m.limit) || isSet(m.reservation) || isSet(m.swap) || (m.swappiness !== undefined && m.swappiness !== -1) || m.disableOOMKiller === true;
-  },
+  needed: memorySettingsGiven,
 
   apply(dir, r, opts) {
     const m = r.memory;
