@@ -1,5 +1,4 @@
 import type { LinuxResources } from '../spec/oci-resources.js';
-import { readdirSync } from 'node:fs';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
 import type { CgroupDir } from '../sys/cgroupfs.js';
 
@@ -105,11 +104,7 @@ export function countOf(dir: CgroupDir, file: string): number {
 
 /** The names of the files in a cgroup directory (none when it cannot be read). */
 export function controlFiles(dir: CgroupDir): string[] {
-  try {
-    return readdirSync(dir.path);
-  } catch {
-    return [];
-  }
+  return dir.entries();
 }
 
 /**

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
 
@@ -81,6 +81,20 @@ export class CgroupDir {
     } catch {
       return [];
     }
+  }
+
+  /** The names in the directory (control files and child cgroups); [] when it is gone. */
+  entries(): string[] {
+    try {
+      return readdirSync(this.path);
+    } catch {
+      return [];
+    }
+  }
+
+  /** Whether a control file can be written at all (read-only ones report, they do not set). */
+  writable(name: string): boolean {
+    return (statSync(this.file(name)).mode & 0o222) !== 0;
   }
 
   exists(): boolean {

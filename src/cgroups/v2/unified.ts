@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import { EngineError } from '../../errors/engine-error.js';
 import type { CgroupDir } from '../../sys/cgroupfs.js';
 import { badResource, fieldPath, unsupported, writeSetting } from '../values.js';
@@ -53,5 +52,5 @@ function checkKey(dir: CgroupDir, key: string, available: string[]): void {
   if (!dir.exists()) return; // the write will say so
   if (!dir.has(key)) throw unsupported(dir, field, key, 'the kernel has no such setting');
   // read-only files (memory.current, cgroup.controllers…) report, they do not set
-  if ((statSync(dir.file(key)).mode & 0o222) === 0) throw badResource(field, `${key} is read-only: it reports a value, it does not set one`, 'drop the key');
+  if (!dir.writable(key)) throw badResource(field, `${key} is read-only: it reports a value, it does not set one`, 'drop the key');
 }
