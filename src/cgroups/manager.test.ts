@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { EngineError } from '../errors/engine-error.js';
+import { fixtureTree, removeFixtures } from './cgroup-fixture.js';
+import type { CgroupLayout } from './layout.js';
+import { CgroupManager } from './manager.js';
+
+/**
+ * A hybrid host in a temp dir: memory and freezer as v1 hierarchies, and a
+ * v2 tree offering only hugetlb, as on the development machine. The
+ * container's directories hold the files the kernel would make in them.
+ */
+function hybridHost(): { root: string; layout: CgroupLayout } {
+  const root = fixtureTree({
+    'memory/berth/c1/cgroup.procs': '',
+    'memory/berth/c1/memory.limit_in_bytes': '9223372036854771712\n',
+    'memory/berth/c1/memory.memsw.limit_in_bytes': '9223372036854771712\n',
+    'memory/berth/c1/memory.usage_in_bytes': '4096\n',
+    'freezer/berth/c1/cgroup.procs': '',
+    'freezer/berth/c1/freezer.state': 'THAWED\n',
+    'unified/cgroup.subtree_control': '',
+    'unified/berth/cgroup.subtree_control': '',
+    'unified/berth/c1/cgroup.procs': '',
+    'unified/berth/c1/cgroup.kill': '',
+    'unified/berth/c1/hugetlb.2MB.max': 'max\n',
+  });
+  const layout: CgroupLayout = {
+    kind: 'hybrid',
+    v1: [
+      { mountPoint: join(root, 'memory'), subsystems: ['memory'], key: 'memory' },
+      { mountPoint: join(root, 'freezer'), subsystems: ['freezer'], key: 'freezer' },
+    ],
+    unified: { mountPoint: join(root, 'unified'), controllers: ['hugetlb'] },
+  };
+  return { root, layout };
+}
+
+const own = new Map([['memory', '/'], ['freezer', '/'], ['', '/']]);
+
+describe('CgroupManager on a hybrid fixture', () => {
+  after(removeFixtures);
+
+  it('puts the container at /berth/<id> in every hierarchy and joins them all', () => {
+    const { root, layout } = hybridHost();
+    const m = CgroupManager.create(layout, 'c1', undefined, own);
+    assert.deepEqual(m.record.dirs, {
+      memory: join(root, 'memory/berth/c1'),
+      freezer: join(root, 'freezer/berth/c1'),
+      unified: join(root, 'unified/berth/c1'),
+    });
+    m.join(4242);
+    for (const dir of Object.values(m.record.dirs)) assert.equal(readFileSync(join(dir, 'cgroup.procs'), 'utf8'), '4242');
+  });
+
+  it('makes the directories that are missing and records exactly those', () => {
+    const { root, layout } = hybridHost();
+    const m = CgroupManager.create(layout, 'c2', '/docker/c2', own);
+    assert.ok(existsSync(join(root, 'memory/docker/c2')));
+    assert.deepEqual(m.record.created.filter((d) => d.includes('/memory/')), [join(root, 'memory/docker'), join(root, 'memory/docker/c2')]);
+    assert.deepEqual(m.record.shared, [], 'a cgroupsPath of its own shares no berth parent');
+  });
+
+  it('applies each controller where the host has it: memory in v1, hugetlb in v2 (enabled down the tree)', () => {
+    const { root, layout } = hybridHost();
+    const m = CgroupManager.create(layout, 'c1', undefined, own);
+    m.apply({ memory: { limit: 64 << 20 }, hugepageLimits: [{ pageSize: '2MB', limit: 1 << 21 }] }, { update: false });
+    assert.equal(readFileSync(join(root, 'memory/berth/c1/memory.limit_in_bytes'), 'utf8'), String(64 << 20));
+    assert.equal(readFileSync(join(root, 'unified/berth/c1/hugetlb.2MB.max'), 'utf8'), String(1 << 21));
+    assert.equal(readFileSync(join(root, 'unified/cgroup.subtree_control'), 'utf8'), '+hugetlb');
+    assert.equal(readFileSync(join(root, 'unified/berth/cgroup.subtree_control'), 'utf8'), '+hugetlb');
+  });
+
+  it('refuses a setting whose controller the host lacks, instead of dropping it', () => {
+    const { layout } = hybridHost();
+    const m = CgroupManager.create(layout, 'c1', undefined, own);
+    assert.throws(
+      () => m.apply({ pids: { limit: 10 } }, { update: false }),
+      (err: unknown) => err instanceof EngineError && err.code === 'NO_CGROUP_CONTROLLER' && /the pids controller is not available/.test(err.message),
+    );
+  });
+
+  it('freezes through the v1 freezer and kills through cgroup.kill', async () => {
+    const { root, layout } = hybridHost();
+    const m = CgroupManager.create(layout, 'c1', undefined, own);
+    await m.freeze();
+    assert.equal(readFileSync(join(root, 'freezer/berth/c1/freezer.state'), 'utf8'), 'FROZEN');
+    assert.equal(m.isFrozen(), true);
+    await m.thaw();
+    assert.equal(m.isFrozen(), false);
+    await m.signalAll('SIGKILL');
+    assert.equal(readFileSync(join(root, 'unified/berth/c1/cgroup.kill'), 'utf8'), '1');
+  });
+
+  it('lists the processes from the v2 tree, which holds them all', () => {
+    const { layout } = hybridHost();
+    const m = CgroupManager.create(layout, 'c1', undefined, own);
+    m.join(7);
+    assert.deepEqual(m.pids(), [7]);
+  });
+});
