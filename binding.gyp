@@ -9,6 +9,15 @@
       "include_dirs": ["native/include", "native/common", "native/init"],
       "cflags!": ["-fno-exceptions", "-fno-rtti", "-fno-strict-aliasing", "-O3", "-std=gnu++17", "-std=gnu++20"],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE"]
+    },
+    {
+      "target_name": "berth_addon",
+      "sources": [
+        "<!@(ls -1 native/addon/*.c)"
+      ],
+      "include_dirs": ["native/include", "native/common", "native/addon"],
+      "cflags!": ["-fno-exceptions", "-fno-rtti", "-fno-strict-aliasing", "-O3", "-std=gnu++17", "-std=gnu++20"],
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE"]
     }
   ]
 }

@@ -15,6 +15,12 @@ export interface ApplyOptions {
 export interface Controller {
   /** The kernel's name: a v1 subsystem (memory, cpu, blkio…) or a v2 controller (memory, cpu, io…). */
   readonly name: string;
+  /**
+   * cgroup v2 only: works in any v2 cgroup without being listed in
+   * cgroup.controllers or enabled in the parents' cgroup.subtree_control
+   * (the eBPF device filter).
+   */
+  readonly implicitV2?: boolean;
   /** Whether these resources set anything of this controller (a missing controller is an error only then). */
   needed(r: LinuxResources): boolean;
   /**

@@ -10,6 +10,7 @@ import { cgroupPathFor } from './paths.js';
 import { emptyStats, type CgroupStats } from './stats.js';
 import { initCpusetParents } from './v1/cpuset.js';
 import { V1_CONTROLLERS } from './v1/index.js';
+import { devicesV2With, type AttachDeviceFilter } from './v2/devices.js';
 import { applyUnified } from './v2/unified.js';
 import { V2_CONTROLLERS } from './v2/index.js';
 
@@ -21,6 +22,15 @@ export interface CgroupRecord {
   created: string[];
   /** berth's own shared parents (/berth in each hierarchy): removed by whichever container leaves them empty. */
   shared?: string[];
+}
+
+export interface CgroupManagerOptions {
+  /**
+   * Where cgroup v2 device filters go: the addon by default. Tests hand in
+   * a recorder; with a layout that leaves out the v1 devices hierarchy they
+   * get the v2 filter on a hybrid host too.
+   */
+  attachDeviceFilter?: AttachDeviceFilter;
 }
 
 interface Placement {
@@ -36,19 +46,25 @@ interface Placement {
  * the v2 tree; on a hybrid host both at once.
  */
 export class CgroupManager {
+  private readonly v2Controllers: Controller[];
+
   private constructor(
     private readonly layout: CgroupLayout,
     readonly record: CgroupRecord,
-  ) {}
+    options: CgroupManagerOptions,
+  ) {
+    const attach = options.attachDeviceFilter;
+    this.v2Controllers = attach ? V2_CONTROLLERS.map((c) => (c.name === 'devices' ? devicesV2With(attach) : c)) : V2_CONTROLLERS;
+  }
 
   /**
    * Makes the container's cgroup in every hierarchy. `own` is the runtime's
    * own cgroup per hierarchy key, for relative cgroupsPath values.
    */
-  static create(layout: CgroupLayout, id: string, cgroupsPath: string | undefined, own: Map<string, string>): CgroupManager {
+  static create(layout: CgroupLayout, id: string, cgroupsPath: string | undefined, own: Map<string, string>, options: CgroupManagerOptions = {}): CgroupManager {
     const dirs = CgroupManager.dirsFor(layout, id, cgroupsPath, own);
     const shared = cgroupsPath ? [] : Object.values(dirs).map((d) => dirname(d));
-    const manager = new CgroupManager(layout, { dirs, created: [], shared });
+    const manager = new CgroupManager(layout, { dirs, created: [], shared }, options);
     try {
       for (const [key, dir] of Object.entries(dirs)) {
         const made = mkdirParents(dir, manager.record.created);
@@ -70,8 +86,8 @@ export class CgroupManager {
     return dirs;
   }
 
-  static load(layout: CgroupLayout, record: CgroupRecord): CgroupManager {
-    return new CgroupManager(layout, record);
+  static load(layout: CgroupLayout, record: CgroupRecord, options: CgroupManagerOptions = {}): CgroupManager {
+    return new CgroupManager(layout, record, options);
   }
 
   private dir(key: string): CgroupDir | undefined {
@@ -79,7 +95,11 @@ export class CgroupManager {
     return path === undefined ? undefined : new CgroupDir(path);
   }
 
-  /** Every controller with the directory it works in on this host. */
+  /**
+   * Every controller with the directory it works in on this host. Devices:
+   * the v1 controller where it is mounted (a hybrid host, as runc does),
+   * else the eBPF filter on the v2 cgroup.
+   */
   private placements(): Placement[] {
     const out: Placement[] = [];
     const placed = new Set<string>();
@@ -90,8 +110,8 @@ export class CgroupManager {
       placed.add(c.name === 'blkio' ? 'io' : c.name);
     }
     const unified = this.dir(UNIFIED_KEY);
-    for (const c of V2_CONTROLLERS) {
-      if (!unified || placed.has(c.name) || !this.layout.unified?.controllers.includes(c.name)) continue;
+    for (const c of this.v2Controllers) {
+      if (!unified || placed.has(c.name) || !(c.implicitV2 || this.layout.unified?.controllers.includes(c.name))) continue;
       out.push({ controller: c, dir: unified, v2: true });
     }
     return out;
@@ -106,13 +126,7 @@ export class CgroupManager {
   apply(r: LinuxResources | undefined, opts: ApplyOptions): void {
     if (!r) return;
     const placements = this.placements();
-    // before the general check, whose message would be less precise
-    if (r.devices?.length && !placements.some((p) => p.controller.name === 'devices')) {
-      throw new EngineError('NotImplemented', 'NO_DEVICE_FILTER', 'linux.resources.devices: this host has no cgroup v1 devices controller, and the cgroup v2 device filter (eBPF) is not supported yet', {
-        hint: 'run on a host with the v1 devices controller, or drop the device rules',
-      });
-    }
-    for (const c of [...V1_CONTROLLERS, ...V2_CONTROLLERS]) {
+    for (const c of [...V1_CONTROLLERS, ...this.v2Controllers]) {
       if (!c.needed(r) || placements.some((p) => p.controller.name === c.name || (c.name === 'io' && p.controller.name === 'blkio') || (c.name === 'blkio' && p.controller.name === 'io'))) continue;
       throw new EngineError('NotImplemented', 'NO_CGROUP_CONTROLLER', `linux.resources: the ${c.name} controller is not available on this host (not mounted as cgroup v1, not offered by the cgroup v2 tree)`, {
         hint: 'drop the setting, or enable the controller on the host',
@@ -120,7 +134,7 @@ export class CgroupManager {
     }
     for (const p of placements) {
       if (!p.controller.needed(r)) continue;
-      if (p.v2) this.enableV2(p.controller.name);
+      if (p.v2 && !p.controller.implicitV2) this.enableV2(p.controller.name);
       p.controller.apply(p.dir, r, opts);
     }
     if (r.unified && Object.keys(r.unified).length) {

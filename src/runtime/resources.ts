@@ -4,6 +4,7 @@ import type { CgroupStats } from '../cgroups/stats.js';
 import { EngineError } from '../errors/engine-error.js';
 import type { LinuxResources } from '../spec/oci-resources.js';
 import { cgroupsOf, statusOf } from './cgroups.js';
+import { withDefaultDeviceRules } from './config/default-device-rules.js';
 import type { RuntimeContext } from './context.js';
 import type { ContainerRecord } from './state-store.js';
 
@@ -37,7 +38,9 @@ export async function resumeContainer(ctx: RuntimeContext, id: string): Promise<
 export function updateContainer(ctx: RuntimeContext, id: string, changes: LinuxResources): void {
   const { record, cgroups } = managed(ctx, id);
   if (statusOf(ctx, record) === 'stopped') throw new EngineError('Conflict', 'NOT_RUNNING', `container not running: ${id}`);
-  cgroups.apply(changes, { update: true });
+  // device rules get the always-allowed devices after them, as at create: a
+  // v2 device filter is replaced whole, and must not lose /dev/null
+  cgroups.apply(withDefaultDeviceRules(changes), { update: true });
   const linux = (record.spec.linux ??= {});
   linux.resources = mergeResources(linux.resources ?? {}, changes);
   ctx.store.save(record);

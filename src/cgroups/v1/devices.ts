@@ -1,6 +1,7 @@
 import type { DeviceRule } from '../../spec/oci-resources.js';
 import type { Controller } from '../controller.js';
-import { badResource, checkRange, writeSetting } from '../values.js';
+import { checkDeviceRule } from '../device-rules.js';
+import { writeSetting } from '../values.js';
 
 /**
  * cgroup v1 devices: the spec's rules, in order, each one line written to
@@ -13,7 +14,7 @@ import { badResource, checkRange, writeSetting } from '../values.js';
  * default, to devices.allow it allows everything. Because the kernel
  * ignores the rest of an "a" line, an "a" rule narrowed to a device number
  * or to part of "rwm" cannot mean what it says, and is refused rather than
- * widened; "c *:* r" and "b *:* r" say "every device, read only".
+ * widened (device-rules.ts checks the rules for both cgroup versions).
  *
  * Rules are written as given, not diffed against devices.list as runc does
  * on update: a deny-all first rule shuts the container's devices for the
@@ -39,22 +40,8 @@ export const devicesV1: Controller = {
 
 /** The devices.allow/deny line of one rule, checked. */
 function ruleLine(rule: DeviceRule, field: string): { field: string; file: string; line: string } {
-  const file = rule.allow ? 'devices.allow' : 'devices.deny';
-  const type = rule.type ?? 'a';
-  if (type !== 'a' && type !== 'c' && type !== 'b') throw badResource(`${field}.type`, `${JSON.stringify(type)} is not a device type`, 'use "a" (all), "c" (character) or "b" (block)');
-  const access = rule.access || 'rwm';
-  if (!/^[rwm]{1,3}$/.test(access) || new Set(access).size !== access.length) {
-    throw badResource(`${field}.access`, `${JSON.stringify(access)} is not a set of r (read), w (write) and m (mknod)`, 'write some of "rwm", each once');
-  }
-  if (rule.major !== undefined) checkRange(`${field}.major`, rule.major, 0, 0xffff_ffff);
-  if (rule.minor !== undefined) checkRange(`${field}.minor`, rule.minor, 0, 0xffff_ffff);
-  if (type === 'a') {
-    const narrowed = rule.major !== undefined || rule.minor !== undefined ? 'a device number' : access.length < 3 ? `access ${JSON.stringify(access)}` : undefined;
-    if (narrowed) {
-      const widened = rule.allow ? 'allow every device with all access' : 'deny every device';
-      throw badResource(field, `a rule of type "a" (all devices${rule.type ? '' : ', as no type was given'}) cannot be limited to ${narrowed}: the kernel would ${widened}`, 'give type "c" or "b" with the device numbers ("*" when left out), or drop the limit');
-    }
-    return { field, file, line: 'a' };
-  }
-  return { field, file, line: `${type} ${rule.major ?? '*'}:${rule.minor ?? '*'} ${access}` };
+  const r = checkDeviceRule(rule, field);
+  const file = r.allow ? 'devices.allow' : 'devices.deny';
+  if (r.type === 'a') return { field, file, line: 'a' };
+  return { field, file, line: `${r.type} ${r.major ?? '*'}:${r.minor ?? '*'} ${r.access}` };
 }
