@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { EngineError } from '../errors/engine-error.js';
@@ -98,5 +98,61 @@ describe('CgroupManager on a hybrid fixture', () => {
     const m = CgroupManager.create(layout, 'c1', undefined, own);
     m.join(7);
     assert.deepEqual(m.pids(), [7]);
+  });
+});
+
+/** A cgroup v2 host in a temp dir: one unified tree with the usual controllers. */
+function unifiedHost(): { root: string; layout: CgroupLayout } {
+  const files: Record<string, string> = {
+    'cgroup.subtree_control': '',
+    'berth/cgroup.subtree_control': '',
+    'berth/c1/cgroup.procs': '',
+    'berth/c1/cgroup.freeze': '0\n',
+    'berth/c1/cgroup.events': 'populated 1\nfrozen 0\n',
+    'berth/c1/cgroup.kill': '',
+    'berth/c1/memory.max': 'max\n',
+    'berth/c1/memory.swap.max': 'max\n',
+    'berth/c1/memory.current': '8192\n',
+    'berth/c1/memory.events': 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 2\n',
+    'berth/c1/pids.max': 'max\n',
+    'berth/c1/pids.current': '3\n',
+    'berth/c1/cpu.max': 'max 100000\n',
+    'berth/c1/cpu.weight': '100\n',
+  };
+  const root = fixtureTree(files);
+  return { root, layout: { kind: 'v2', v1: [], unified: { mountPoint: root, controllers: ['cpu', 'memory', 'pids'] } } };
+}
+
+describe('CgroupManager on a cgroup v2 fixture', () => {
+  after(removeFixtures);
+
+  it('applies v2 files, enabling each controller from the root down', () => {
+    const { root, layout } = unifiedHost();
+    const m = CgroupManager.create(layout, 'c1', undefined, own);
+    m.apply({ memory: { limit: 32 << 20, swap: 64 << 20 }, pids: { limit: 50 }, cpu: { quota: 20000, period: 100000, shares: 1024 } }, { update: false });
+    const read = (f: string) => readFileSync(join(root, 'berth/c1', f), 'utf8');
+    assert.equal(read('memory.max'), String(32 << 20));
+    assert.equal(read('memory.swap.max'), String(32 << 20), 'swap.max is swap minus the limit');
+    assert.equal(read('pids.max'), '50');
+    assert.equal(read('cpu.max'), '20000 100000');
+    assert.equal(read('cpu.weight'), String(1 + Math.floor(((1024 - 2) * 9999) / 262142)));
+    // the kernel adds each "+controller" to the set; a plain file keeps the last write
+    assert.match(readFileSync(join(root, 'cgroup.subtree_control'), 'utf8'), /^\+(cpu|memory|pids)$/);
+    assert.match(readFileSync(join(root, 'berth/cgroup.subtree_control'), 'utf8'), /^\+(cpu|memory|pids)$/);
+  });
+
+  it('freezes through cgroup.freeze, counts OOM kills from memory.events, lists pids from cgroup.procs', async () => {
+    const { root, layout } = unifiedHost();
+    const m = CgroupManager.create(layout, 'c1', undefined, own);
+    const events = join(root, 'berth/c1/cgroup.events');
+    // the fixture's "kernel": cgroup.events follows cgroup.freeze
+    const freezing = m.freeze();
+    writeFileSync(events, 'populated 1\nfrozen 1\n');
+    await freezing;
+    assert.equal(readFileSync(join(root, 'berth/c1/cgroup.freeze'), 'utf8'), '1');
+    assert.equal(m.isFrozen(), true);
+    assert.equal(m.oomKills(), 2);
+    m.join(99);
+    assert.deepEqual(m.pids(), [99]);
   });
 });
