@@ -3,6 +3,7 @@
  * writes done through the container's /proc (SYSCTL, OOM_SCORE_ADJ). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
@@ -95,6 +96,29 @@ int op_prepare_root(struct ctx *c, const struct op *op)
 	return 0;
 }
 
+/* proc and sysfs go on an ordinary directory, never through a symlink or
+ * onto a file the image put at their destination (runc's rule, the
+ * CVE-2019-16884 class): a /proc that is a symlink to /dev/shm would leave
+ * the container with a procfs hidden elsewhere and a fake one at /proc. */
+static int check_ordinary_dir(struct ctx *c, const char *fstype, const char *dest)
+{
+	char name[NAME_MAX + 1];
+	int parent _cleanup_close_ = root_open_parent(c, dest, name, sizeof name);
+	if (parent < 0)
+		return -1;
+	struct stat st;
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			return 0; /* made as a directory by the mount */
+		return berr_sys("stat %s", q(dest));
+	}
+	if (!S_ISDIR(st.st_mode))
+		return berr_set_plain(BERTH_ERR_GENERIC, ENOTDIR,
+				      "filesystem %s must be mounted on an ordinary directory, and %s is %s",
+				      q(fstype), q(dest), S_ISLNK(st.st_mode) ? "a symlink" : "not a directory");
+	return 0;
+}
+
 int op_mount(struct ctx *c, const struct op *op)
 {
 	const char *src = op->args[0].s, *dest = op->args[1].s, *fstype = op->args[2].s;
@@ -105,6 +129,9 @@ int op_mount(struct ctx *c, const struct op *op)
 	uint64_t attr_set = op->args[7].u, attr_clr = op->args[8].u;
 	char buf[64];
 
+	if ((strcmp(fstype, "proc") == 0 || strcmp(fstype, "sysfs") == 0) &&
+	    check_ordinary_dir(c, fstype, dest) < 0)
+		return berr_prefix("mount %s to %s", q(src), q(dest));
 	int fd _cleanup_close_ = root_open(c, dest, kind);
 	if (fd < 0)
 		return berr_prefix("mount %s to %s", q(src), q(dest));

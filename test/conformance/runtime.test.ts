@@ -4,9 +4,11 @@
  * result, and so agree with each other.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { dockerDefaultCapabilities } from '../../src/security/defaults.js';
+import { installProbe } from '../helpers/probe.js';
 import { missing } from '../helpers/requirements.js';
 import { cleanup, makeBundle, runIn, type Bundle, type Config, type RuntimeName } from '../helpers/bundle.js';
 
@@ -89,8 +91,46 @@ const CASES: Case[] = [
     change: (c) => (c['linux'].cgroupsPath = '/bth-conformance/c1'),
     stdout: '/bth-conformance/c1\n',
   },
+  // capabilities and no_new_privs, as the probe (test/fixtures/probe.c) reads them from /proc/self/status
+  {
+    name: 'Docker\'s default capabilities',
+    script: 'probe | grep -o \'"Cap[A-Za-z]*":"[0-9a-f]*"\'',
+    change: withProbe((c) => (c['process'].capabilities = dockerDefaultCapabilities())),
+    stdout: '"CapInh":"0000000000000000"\n"CapPrm":"00000000a80425fb"\n"CapEff":"00000000a80425fb"\n"CapBnd":"00000000a80425fb"\n"CapAmb":"0000000000000000"\n',
+  },
+  {
+    name: 'a non-root user: bounding only, unless ambient',
+    script: 'probe | grep -o \'"Cap[A-Za-z]*":"[0-9a-f]*"\'',
+    change: withProbe((c) => {
+      c['process'].user = { uid: 1000, gid: 1000 };
+      c['process'].capabilities = { ...dockerDefaultCapabilities(), inheritable: ['CAP_KILL'], ambient: ['CAP_KILL'] };
+    }),
+    stdout: '"CapInh":"0000000000000020"\n"CapPrm":"0000000000000020"\n"CapEff":"0000000000000020"\n"CapBnd":"00000000a80425fb"\n"CapAmb":"0000000000000020"\n',
+  },
+  { name: 'noNewPrivileges', script: 'grep NoNewPrivs /proc/self/status', stdout: 'NoNewPrivs:\t1\n' },
+  { name: 'no noNewPrivileges', script: 'grep NoNewPrivs /proc/self/status', change: (c) => (c['process'].noNewPrivileges = false), stdout: 'NoNewPrivs:\t0\n' },
+  {
+    name: 'a setuid-root binary under noNewPrivileges stays uid 1000',
+    script: 'suid-probe | grep -o \'"uid":[^]]*]\\|"CapEff":"[0-9a-f]*"\'',
+    change: withProbe((c, b) => {
+      c['process'].user = { uid: 1000, gid: 1000 };
+      c['process'].capabilities = dockerDefaultCapabilities();
+      const suid = join(b.dir, 'rootfs', 'bin', 'suid-probe');
+      copyFileSync(join(b.dir, 'rootfs', 'bin', 'probe'), suid);
+      chmodSync(suid, 0o4755);
+    }),
+    stdout: '"CapEff":"0000000000000000"\n"uid":[1000,1000,1000,1000]\n',
+  },
   { name: 'oom_score_adj', script: 'cat /proc/self/oom_score_adj', change: (c) => (c['process'].oomScoreAdj = 123), stdout: '123\n' },
 ];
+
+/** Installs the probe at /bin/probe, then changes the config. */
+function withProbe(change: (c: Config, bundle: Bundle) => void): (c: Config, bundle: Bundle) => void {
+  return (c, b) => {
+    installProbe(join(b.dir, 'rootfs'));
+    change(c, b);
+  };
+}
 
 const runtimes: RuntimeName[] = ['berth'];
 if (!missing('runc')) runtimes.push('runc');
@@ -111,7 +151,7 @@ async function removeConformanceCgroups(): Promise<void> {
   }
 }
 
-describe('runtime conformance', { skip: missing('root', 'busybox') }, () => {
+describe('runtime conformance', { skip: missing('root', 'busybox', 'gcc') }, () => {
   after(removeConformanceCgroups);
   for (const name of runtimes) {
     describe(name, () => {

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
  * is skipped with the reason — except under CI, which installs all of these:
  * there a missing requirement fails the test instead of hiding it.
  */
-export type Requirement = 'root' | 'runc' | 'crun' | 'docker' | 'podman' | 'busybox' | 'userns' | 'timens';
+export type Requirement = 'root' | 'runc' | 'crun' | 'docker' | 'podman' | 'busybox' | 'userns' | 'timens' | 'gcc';
 
 function which(cmd: string): boolean {
   try {
@@ -26,6 +26,8 @@ const checks: Record<Requirement, () => boolean> = {
   busybox: () => existsSync('/bin/busybox') || which('busybox'),
   userns: () => existsSync('/proc/self/ns/user'),
   timens: () => existsSync('/proc/self/ns/time'),
+  // static binaries the tests build (test/fixtures/probe.c): gcc and libc.a (libc6-dev, in build-essential)
+  gcc: () => which('gcc') && existsSync('/usr/lib/x86_64-linux-gnu/libc.a'),
 };
 
 /** For `test(name, { skip: missing(...) }, fn)`: false, or why the test cannot run. */

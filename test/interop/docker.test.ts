@@ -22,6 +22,8 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { busyboxRootfs, RUNTIME_BIN, TMP } from '../helpers/bundle.js';
+import { DOCKER_DEFAULT_CAPABILITIES, DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS } from '../../src/security/defaults.js';
+import { parseProbe, probeBinary } from '../helpers/probe.js';
 import { missing } from '../helpers/requirements.js';
 import { engineCases, ok } from './engine-cases.js';
 import { acquireLock, HostSnapshot, processesMentioning, readPidFile, releaseLock, run, shown, stopProcess, unmountAll, waitUntil, type Result } from './harness.js';
@@ -126,7 +128,7 @@ async function teardown(): Promise<void> {
   host?.removeTraces();
 }
 
-describe('docker run --runtime berth', { skip: missing('root', 'docker', 'busybox'), timeout: 180_000 }, () => {
+describe('docker run --runtime berth', { skip: missing('root', 'docker', 'busybox', 'gcc'), timeout: 180_000 }, () => {
   before(async () => {
     await acquireLock(LOCK, 120_000);
     await teardown(); // what a run that was killed left
@@ -226,6 +228,43 @@ describe('docker run --runtime berth', { skip: missing('root', 'docker', 'busybo
     // no bridge on this daemon, so no hook at all: bringing lo up is the runtime's job, as with runc
     const bare = dockerRun(['--rm'], ['sh', '-c', 'ls /sys/class/net; cat /sys/class/net/lo/flags']);
     assert.equal(bare.stdout, 'lo\n0x9\n', shown(bare));
+  });
+
+  it('gives the capabilities, no_new_privs and masked paths that Docker gives under runc (src/security/defaults.ts)', () => {
+    // seccomp is another test's subject: unconfined here, and left out of the comparison
+    const probe = ['-v', `${probeBinary()}:/probe:ro`, '--security-opt', 'seccomp=unconfined'];
+    const masked = DOCKER_MASKED_PATHS.filter((p) => existsSync(p));
+    const script = `/probe; for p in ${masked.join(' ')}; do if [ -d $p ]; then echo "$p $(ls -A $p | wc -l)"; else echo "$p $(wc -c < $p)"; fi; done`;
+    const view = (r: Result) => {
+      assert.equal(r.status, 0, shown(r));
+      const [json = '', ...paths] = r.stdout.trim().split('\n');
+      const p = parseProbe(json);
+      return { caps: p.caps, NoNewPrivs: p.NoNewPrivs, uid: p.uid, paths };
+    };
+    for (const flags of [[], ['-u', '1000:1000'], ['--security-opt', 'no-new-privileges']]) {
+      const runc = view(docker(['run', '--rm', '--runtime', 'runc', ...probe, ...flags, IMAGE, 'sh', '-c', script]));
+      const berth = view(dockerRun(['--rm', ...probe, ...flags], ['sh', '-c', script]));
+      assert.deepEqual(berth, runc, `docker run ${flags.join(' ')}`);
+      assert.deepEqual([...runc.caps.CapBnd].sort(), [...DOCKER_DEFAULT_CAPABILITIES].sort());
+      assert.deepEqual(runc.paths, masked.map((p) => `${p} 0`));
+    }
+  });
+
+  it('hands berth-runtime Docker\'s default masked and read-only paths and capabilities', () => {
+    const name = 'berth-defaults';
+    const id = ok(docker(['run', '--runtime', 'berth', '-d', '--security-opt', 'seccomp=unconfined', '--name', name, IMAGE, 'sleep', '1000'])).trim();
+    try {
+      const bundle = join(CONTAINERD_DIR, 'daemon', 'io.containerd.runtime.v2.task', 'moby', id, 'config.json');
+      const spec = JSON.parse(readFileSync(bundle, 'utf8')) as { process: { capabilities: Record<string, string[]> }; linux: { maskedPaths: string[]; readonlyPaths: string[] } };
+      // 20.10 predates /sys/devices/virtual/powercap (moby 25)
+      assert.deepEqual(spec.linux.maskedPaths, DOCKER_MASKED_PATHS.filter((p) => p !== '/sys/devices/virtual/powercap'));
+      assert.deepEqual(spec.linux.readonlyPaths, DOCKER_READONLY_PATHS);
+      for (const set of ['bounding', 'effective', 'permitted']) assert.deepEqual(spec.process.capabilities[set], DOCKER_DEFAULT_CAPABILITIES, set);
+      assert.equal(spec.process.capabilities['inheritable'], undefined);
+      assert.equal(spec.process.capabilities['ambient'], undefined);
+    } finally {
+      docker(['rm', '-f', name]);
+    }
   });
 
   it('leaves no container state in berth-runtime once docker removed its containers', () => {
