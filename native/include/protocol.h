@@ -25,8 +25,9 @@
  *   header: u32 magic (BERTH_PLAN_MAGIC), u32 version (BERTH_PLAN_VERSION),
  *           u32 op count, u32 byte length of everything after the header
  *   op:     u16 opcode, u16 argc, u32 byte length of the args that follow
- *   arg:    u32 type (BERTH_ARG_U64 | BERTH_ARG_STR), u32 length, data
+ *   arg:    u32 type (BERTH_ARG_U64 | BERTH_ARG_STR | BERTH_ARG_BYTES), u32 length, data
  *           U64: length 8.  STR: bytes including one trailing NUL, no NUL inside.
+ *           BYTES: any bytes (NULs included), no terminator.
  *
  * The parent reads the whole plan, checks every length and type before
  * executing anything, and rejects an unknown opcode, version or arg type.
@@ -96,6 +97,7 @@
  * (the header gives its length), then exchanges messages. */
 #define BERTH_ARG_U64 1
 #define BERTH_ARG_STR 2
+#define BERTH_ARG_BYTES 3
 
 /* ---- parent ops (before CLONE; their numbers are below CLONE's) -------- */
 /* PARENT_MODE(u64 wait): 0 = exit after READY (create, exec -d);
@@ -256,6 +258,16 @@
  * namespace, as runc and crun do: Docker and Podman (--network none, or no
  * network configured) leave it to the runtime. */
 #define BERTH_OP_LOOPBACK_UP 74
+/* SECCOMP(bytes program, u64 flags, str listener path or ""): a classic BPF
+ * program (struct sock_filter[], compiled by src/security/seccomp) installed
+ * with seccomp(SECCOMP_SET_MODE_FILTER, flags). Without no_new_privs the
+ * kernel wants CAP_SYS_ADMIN, so the TS side puts it before SET_USER/CAPS
+ * and it is installed at once; with no_new_privs set (NO_NEW_PRIVS ran) it
+ * is kept and installed by EXEC right before execve, so that as few of
+ * berth-init's own calls as possible are filtered. The listener path is
+ * reserved for SCMP_ACT_NOTIFY (the listener fd sent to a seccomp agent, as
+ * runc does); it must be "" for now: the TS side refuses NOTIFY profiles. */
+#define BERTH_OP_SECCOMP 80
 
 /* dest_kind of MOUNT */
 #define BERTH_DEST_DIR 0

@@ -148,6 +148,7 @@ static int run_op(struct ctx *c, const struct op *op)
 	case BERTH_OP_CAPS: return op_caps(op);
 	case BERTH_OP_NO_NEW_PRIVS: return op_no_new_privs();
 	case BERTH_OP_CWD: return op_cwd(c, op);
+	case BERTH_OP_SECCOMP: return op_seccomp(c, op);
 	case BERTH_OP_EXEC:
 		if (op_exec(c) < 0)
 			fail(c, g_err.code == BERTH_ERR_EXEC_NOT_FOUND ? 127 : 126);

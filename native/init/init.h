@@ -55,6 +55,7 @@ struct ctx {
 	char **envp;
 	char *exec_path;   /* resolved by RESOLVE_EXEC */
 	const char *exec_name; /* what RESOLVE_EXEC looks up; NULL: argv[0] */
+	const struct op *seccomp; /* SECCOMP kept for EXEC (no_new_privs set) */
 	uint8_t *state;    /* read by WAIT_START */
 	size_t state_len;
 };
@@ -143,6 +144,11 @@ int op_cwd(struct ctx *c, const struct op *op);
 int op_resolve_exec(struct ctx *c);
 int op_exec(struct ctx *c) __attribute__((warn_unused_result));
 void reset_signals(void);
+
+/* seccomp.c */
+int op_seccomp(struct ctx *c, const struct op *op);
+/* Installs a filter SECCOMP kept for EXEC, if any. */
+int seccomp_install_pending(struct ctx *c);
 
 /* hooks.c */
 int parent_exec_fifo(struct ctx *c, const char *path);

@@ -15,7 +15,7 @@
 
 #define HEADER_LEN 16
 
-/* Arg signatures: 'u' = U64, 's' = STR; a trailing '*' repeats the previous
+/* Arg signatures: 'u' = U64, 's' = STR, 'b' = BYTES; a trailing '*' repeats the previous
  * type zero or more times, '+' one or more times. */
 struct opspec {
 	uint16_t code;
@@ -73,6 +73,7 @@ static const struct opspec specs[] = {
 	{ BERTH_OP_SET_EXEC_PATH, "SET_EXEC_PATH", "s" },
 #endif
 	{ BERTH_OP_LOOPBACK_UP, "LOOPBACK_UP", "" },
+	{ BERTH_OP_SECCOMP, "SECCOMP", "bus" },
 };
 
 static const struct opspec *find_spec(uint16_t code)
@@ -124,10 +125,11 @@ static int check_sig(uint32_t i, const struct op *op, const char *sig)
 				 fixed + (rep == '+' ? 1 : 0));
 	for (uint32_t a = 0; a < op->argc; a++) {
 		char want = a < fixed ? sig[a] : sig[n - 2];
-		uint32_t t = want == 'u' ? BERTH_ARG_U64 : BERTH_ARG_STR;
+		uint32_t t = want == 'u' ? BERTH_ARG_U64 : want == 'b' ? BERTH_ARG_BYTES : BERTH_ARG_STR;
 		if (op->args[a].type != t)
 			return berr_plan("bad plan: op %u (%s): arg %u must be %s", i,
-					 op_name(op->code), a, want == 'u' ? "U64" : "STR");
+					 op_name(op->code), a,
+					 want == 'u' ? "U64" : want == 'b' ? "BYTES" : "STR");
 	}
 	return 0;
 }
@@ -168,6 +170,12 @@ static int check_values(uint32_t i, const struct op *op)
 			if (check_range(i, op, a, a >= 4 ? U32 - 1 : U32) < 0)
 				return -1;
 		return 0;
+	case BERTH_OP_SECCOMP:
+		/* whole struct sock_filter entries, at most BPF_MAXINSNS (4096) */
+		if (op->args[0].len == 0 || op->args[0].len % 8 || op->args[0].len > 4096 * 8)
+			return berr_plan("bad plan: op %u (SECCOMP): program of %u bytes is not 1 to 4096 "
+					 "8-byte instructions", i, op->args[0].len);
+		return check_range(i, op, 1, U32);
 	case BERTH_OP_HOOK: {
 		uint64_t n = op->args[2].u;
 		if (n > (uint64_t)op->argc - 3)
@@ -371,6 +379,9 @@ int plan_parse(uint8_t *buf, size_t len, uint32_t nops, struct plan *p)
 							 spec->name, a);
 				arg->s = (const char *)d;
 				arg->len = l - 1;
+			} else if (arg->type == BERTH_ARG_BYTES) {
+				arg->s = (const char *)d; /* not NUL-terminated: use len */
+				arg->len = l;
 			} else {
 				return berr_plan("bad plan: op %u (%s): arg %u: unknown type %u", i,
 						 spec->name, a, arg->type);

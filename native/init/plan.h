@@ -11,10 +11,10 @@
 #define BERTH_PLAN_MAX (16u << 20)
 
 struct arg {
-	uint32_t type; /* BERTH_ARG_U64 | BERTH_ARG_STR */
-	uint32_t len;  /* STR: length without the trailing NUL */
+	uint32_t type; /* BERTH_ARG_U64 | BERTH_ARG_STR | BERTH_ARG_BYTES */
+	uint32_t len;  /* STR: length without the trailing NUL; BYTES: length */
 	uint64_t u;
-	const char *s; /* points into the plan buffer, NUL-terminated */
+	const char *s; /* points into the plan buffer; NUL-terminated for STR */
 };
 
 struct op {

@@ -357,6 +357,9 @@ int op_exec(struct ctx *c)
 	if (syscall(SYS_close_range, from, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return berr_sys("close_range");
 	reset_signals();
+	/* the last thing before execve: the filter sees none of our setup */
+	if (seccomp_install_pending(c) < 0)
+		return -1;
 	execve(c->exec_path, c->argv, c->envp);
 	int err = errno;
 	uint32_t code = BERTH_ERR_GENERIC;

@@ -44,14 +44,18 @@ export function joinUnlessGone(cgroups: CgroupManager | undefined, pid: number):
 }
 
 /** What this host cannot enforce is refused, never silently skipped. */
-function refuseUnenforceable(spec: Spec, ctx: RuntimeContext): void {
+function refuseUnenforceable(spec: Spec): void {
   if (spec.process?.apparmorProfile) {
     throw new EngineError('NotImplemented', 'NO_APPARMOR', `process.apparmorProfile: AppArmor is not available on this host, so profile ${JSON.stringify(spec.process.apparmorProfile)} cannot be applied`, { hint: 'remove apparmorProfile from config.json' });
   }
   if (spec.process?.selinuxLabel) {
     throw new EngineError('NotImplemented', 'NO_SELINUX', `process.selinuxLabel: SELinux is not available on this host, so label ${JSON.stringify(spec.process.selinuxLabel)} cannot be applied`, { hint: 'remove selinuxLabel from config.json' });
   }
-  if (spec.linux?.seccomp) ctx.log.warn('linux.seccomp: seccomp filters are not enforced by this version of berth-runtime yet');
+  const seccomp = spec.linux?.seccomp;
+  const notify = Array.isArray(seccomp?.['syscalls']) && (seccomp['syscalls'] as unknown[]).some((s) => (s as { action?: unknown } | null)?.action === 'SCMP_ACT_NOTIFY');
+  if (notify || seccomp?.['listenerPath'] !== undefined) {
+    throw new EngineError('NotImplemented', 'NO_SECCOMP_NOTIFY', 'linux.seccomp: SCMP_ACT_NOTIFY (a seccomp agent at listenerPath) is not supported by berth-runtime yet', { hint: 'use another action, or run the container with runc' });
+  }
   if (spec.linux?.intelRdt) throw new EngineError('NotImplemented', 'NO_INTEL_RDT', 'linux.intelRdt: Intel RDT is not supported by berth-runtime');
 }
 
@@ -64,7 +68,7 @@ function refuseUnenforceable(spec: Spec, ctx: RuntimeContext): void {
 export async function createContainer(ctx: RuntimeContext, req: CreateRequest): Promise<Created> {
   const bundle = loadBundle(req.bundle);
   const { spec } = bundle;
-  refuseUnenforceable(spec, ctx);
+  refuseUnenforceable(spec);
   const execFifo = ctx.store.fifoPath(req.id);
   // HOME goes into what is launched, not the stored spec: exec computes its own for its user.
   const launched = spec.process ? { ...spec, process: { ...spec.process, env: withHome(spec.process.env, bundle.rootfs, spec.process.user.uid) } } : spec;

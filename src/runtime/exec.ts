@@ -82,7 +82,7 @@ export async function execInContainer(ctx: RuntimeContext, req: ExecRequest): Pr
   if (process.terminal && !req.consoleSocket && req.detach) {
     throw new EngineError('InvalidArgument', 'NO_CONSOLE_SOCKET', 'exec --detach with a terminal needs --console-socket', { hint: 'pass --console-socket, drop -t, or drop --detach' });
   }
-  const plan = compileExec({ pid: record.pid, process, consoleSocket: req.consoleSocket, detach: req.detach, preserveFds: req.preserveFds, joinCgroup: cgroups !== undefined });
+  const plan = compileExec({ pid: record.pid, process, consoleSocket: req.consoleSocket, detach: req.detach, preserveFds: req.preserveFds, joinCgroup: cgroups !== undefined, seccomp: record.spec.linux?.seccomp });
   const init = new InitProcess(plan.encode(), {
     preserveFds: req.preserveFds,
     onWarning: (t) => ctx.log.warn(t),

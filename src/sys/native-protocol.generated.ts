@@ -8,6 +8,7 @@ export const Plan = {
 export const Arg = {
   U64: 1,
   STR: 2,
+  BYTES: 3,
 } as const;
 
 export const Op = {
@@ -58,6 +59,7 @@ export const Op = {
   EXEC: 72,
   SET_EXEC_PATH: 73,
   LOOPBACK_UP: 74,
+  SECCOMP: 80,
 } as const;
 
 export const Dest = {

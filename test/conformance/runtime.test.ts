@@ -122,6 +122,12 @@ const CASES: Case[] = [
     stdout: '"CapEff":"0000000000000000"\n"uid":[1000,1000,1000,1000]\n',
   },
   { name: 'oom_score_adj', script: 'cat /proc/self/oom_score_adj', change: (c) => (c['process'].oomScoreAdj = 123), stdout: '123\n' },
+  {
+    name: 'seccomp: ERRNO denies mkdir with EPERM',
+    script: 'mkdir /tmp/x 2>&1; grep "^Seccomp:" /proc/self/status',
+    change: (c) => (c['linux'].seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] }),
+    stdout: "mkdir: can't create directory '/tmp/x': Operation not permitted\nSeccomp:\t2\n",
+  },
 ];
 
 /** Installs the probe at /bin/probe, then changes the config. */

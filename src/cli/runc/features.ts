@@ -1,5 +1,6 @@
 import { CAPABILITY_NAMES } from '../../security/capabilities.js';
 import { HOOK_KINDS, NAMESPACE_TYPES, OCI_VERSION } from '../../spec/oci-runtime.js';
+import { FILTER_FLAG } from '../../security/seccomp/profile.js';
 
 const MOUNT_OPTIONS = [
   'async', 'atime', 'bind', 'defaults', 'dev', 'diratime', 'dirsync', 'exec', 'lazytime', 'mand', 'noatime',
@@ -11,7 +12,7 @@ const MOUNT_OPTIONS = [
 ];
 
 /**
- * `features`: what this build really does, per the features schema. Seccomp,
+ * `features`: what this build really does, per the features schema.
  * AppArmor, SELinux and cgroup management are reported absent until they are.
  */
 export function features(): Record<string, unknown> {
@@ -24,7 +25,15 @@ export function features(): Record<string, unknown> {
       namespaces: [...NAMESPACE_TYPES],
       capabilities: CAPABILITY_NAMES,
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
-      seccomp: { enabled: false },
+      seccomp: {
+        enabled: true,
+        // SCMP_ACT_NOTIFY is refused until seccomp agents are supported
+        actions: ['SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE', 'SCMP_ACT_TRAP'],
+        operators: ['SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_LE', 'SCMP_CMP_LT', 'SCMP_CMP_MASKED_EQ', 'SCMP_CMP_NE'],
+        archs: ['SCMP_ARCH_X86', 'SCMP_ARCH_X86_64', 'SCMP_ARCH_X32'],
+        knownFlags: Object.keys(FILTER_FLAG),
+        supportedFlags: Object.keys(FILTER_FLAG),
+      },
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },

@@ -4,7 +4,7 @@ import { JsonReader } from '../config/json-reader.js';
 import { MS } from '../config/mount-options.js';
 import { sysctlPath } from '../config/sysctl.js';
 import { addDevices, addMounts, type RootfsContext } from './compile-rootfs.js';
-import { addProcess } from './compile-process.js';
+import { addLateSeccomp, addProcess, seccompArgs } from './compile-process.js';
 import { CLONE_NEW, sortForJoin } from './namespaces.js';
 import { LaunchPlan } from './plan.js';
 import { Sync } from '../../sys/native-protocol.generated.js';
@@ -113,13 +113,15 @@ export function compileCreate(spec: Spec, opts: CreateOptions, host: HostFacts):
   if (spec.root?.readonly) plan.add('REMOUNT_ROOT_RO');
 
   if (opts.cgroups) plan.add('SYNC', Sync.RESOURCES);
-  addProcess(plan, process);
+  const seccomp = seccompArgs(linux.seccomp);
+  addProcess(plan, process, seccomp);
   plan.add('READY');
   plan.add('WAIT_START');
   for (const hook of spec.hooks?.startContainer ?? []) {
     const args = hook.args ?? [hook.path];
     plan.add('HOOK', hook.path, hook.timeout ?? 0, args.length, ...args, ...(hook.env ?? []));
   }
+  addLateSeccomp(plan, process, seccomp);
   plan.add('EXEC');
   return plan;
 }

@@ -1,7 +1,7 @@
 import type { Process } from '../../spec/oci-runtime.js';
 import { namespaceInode } from '../../sys/proc.js';
 import { addConsole } from './compile-create.js';
-import { addProcess } from './compile-process.js';
+import { addLateSeccomp, addProcess, seccompArgs } from './compile-process.js';
 import { CLONE_NEW, JOIN_ORDER, NS_PROC_FILE } from './namespaces.js';
 import { Sync } from '../../sys/native-protocol.generated.js';
 import { LaunchPlan } from './plan.js';
@@ -27,6 +27,8 @@ export interface ExecOptions {
   preserveFds: number;
   /** Wait before exec until node has moved the process into the container's cgroups. */
   joinCgroup: boolean;
+  /** The container's `linux.seccomp`: its processes all run under the filter (as in runc). */
+  seccomp?: Record<string, unknown> | undefined;
 }
 
 /** `exec`: a new process in every namespace and the root of a running container. */
@@ -40,10 +42,12 @@ export function compileExec(opts: ExecOptions): LaunchPlan {
   plan.add('CLONE', 0);
   plan.add('ENTER_EXEC_ROOT');
   if (opts.process.terminal) plan.add('SETUP_TTY', 0);
-  addProcess(plan, opts.process);
+  const seccomp = seccompArgs(opts.seccomp);
+  addProcess(plan, opts.process, seccomp);
   // node joins the cgroups as soon as the process exists; it must be in them before the app runs
   if (opts.joinCgroup) plan.add('SYNC', Sync.PARENT_SETUP);
   plan.add('READY');
+  addLateSeccomp(plan, opts.process, seccomp);
   plan.add('EXEC');
   return plan;
 }

@@ -1,7 +1,29 @@
 import type { Process } from '../../spec/oci-runtime.js';
 import { capabilityMask } from '../../security/capabilities.js';
+import { compileSeccomp } from '../../security/seccomp/compile.js';
+import { readSeccomp } from '../config/seccomp.js';
+import { JsonReader } from '../config/json-reader.js';
 import { RLIMITS, RLIM_INFINITY } from '../config/rlimits.js';
 import type { LaunchPlan } from './plan.js';
+
+/** The SECCOMP op's arguments: the BPF program, its filter flags, the listener path. */
+export type SeccompArgs = [Uint8Array, number, string];
+
+/** `linux.seccomp` checked and compiled; complaints name its fields. */
+export function seccompArgs(seccomp: Record<string, unknown> | undefined): SeccompArgs | undefined {
+  if (!seccomp) return undefined;
+  const filter = readSeccomp(new JsonReader(seccomp, 'linux.seccomp'));
+  return [compileSeccomp(filter), filter.flags, filter.listenerPath ?? ''];
+}
+
+/**
+ * With no_new_privs the filter goes in as late as possible: berth-init
+ * installs it right before execve whatever its place, and the plan puts it
+ * just before EXEC. Without, see addProcess.
+ */
+export function addLateSeccomp(plan: LaunchPlan, process: Process, seccomp: SeccompArgs | undefined): void {
+  if (seccomp && process.noNewPrivileges) plan.add('SECCOMP', ...seccomp);
+}
 
 const UNSET_UMASK = 0xffff_ffff_ffff_ffffn;
 
@@ -14,11 +36,14 @@ function rlimitArg(v: number): bigint {
  * command, as ops run from the last setup steps to execve. The user switch
  * comes before CAPS (the spec applies capabilities to the final user) and
  * CWD after both, so that the directory is entered with the app's rights.
+ * Without no_new_privs a seccomp filter needs CAP_SYS_ADMIN, so it goes in
+ * before the user switch and the capability drop, as in runc.
  */
-export function addProcess(plan: LaunchPlan, process: Process): void {
+export function addProcess(plan: LaunchPlan, process: Process, seccomp?: SeccompArgs): void {
   for (const rl of process.rlimits ?? []) plan.add('RLIMIT', RLIMITS[rl.type]!, rlimitArg(rl.soft), rlimitArg(rl.hard));
   plan.add('SET_ARGV', ...(process.args ?? []));
   plan.add('SET_ENV', ...(process.env ?? []));
+  if (seccomp && !process.noNewPrivileges) plan.add('SECCOMP', ...seccomp);
   const user = process.user;
   const gids = user.additionalGids ?? [];
   plan.add('SET_USER', user.uid, user.gid, user.umask ?? UNSET_UMASK, gids.length, ...gids);

@@ -27,6 +27,14 @@ describe('LaunchPlan.encode', () => {
     assert.equal(buf.readBigInt64LE(16 + 8 + 8), -5n);
   });
 
+  it('carries bytes as they are, NULs included', () => {
+    const buf = new LaunchPlan().add('SECCOMP', Uint8Array.from([6, 0, 0, 0, 0, 0, 0xff, 0x7f]), 0, '').encode();
+    assert.equal(buf.readUInt32LE(24), Arg.BYTES);
+    assert.equal(buf.readUInt32LE(28), 8);
+    assert.deepEqual([...buf.subarray(32, 40)], [6, 0, 0, 0, 0, 0, 0xff, 0x7f]);
+    assert.equal(buf.readUInt32LE(40), Arg.U64);
+  });
+
   it('refuses strings with a NUL inside', () => {
     assert.throws(() => new LaunchPlan().add('SETHOSTNAME', 'a\0b').encode(), /NUL byte/);
   });
@@ -35,5 +43,9 @@ describe('LaunchPlan.encode', () => {
 describe('protocol.h', () => {
   it('is the source of the generated TypeScript constants', () => {
     execFileSync(process.execPath, ['scripts/gen-protocol.mjs', '--check'], { stdio: 'pipe' });
+  });
+
+  it('the syscall tables are what scripts/gen-syscalls.mjs makes of the installed headers', () => {
+    execFileSync(process.execPath, ['scripts/gen-syscalls.mjs', '--check'], { stdio: 'pipe' });
   });
 });

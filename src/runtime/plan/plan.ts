@@ -1,7 +1,8 @@
 import { Arg, Op, Plan as PlanHeader } from '../../sys/native-protocol.generated.js';
 
 export type OpName = keyof typeof Op;
-export type PlanArg = string | number | bigint;
+/** STR, U64, or BYTES (a Uint8Array: raw data that may contain NULs). */
+export type PlanArg = string | number | bigint | Uint8Array;
 
 export interface PlanOp {
   op: OpName;
@@ -49,6 +50,12 @@ export class LaunchPlan {
 }
 
 function encodeArg(arg: PlanArg): Buffer {
+  if (arg instanceof Uint8Array) {
+    const head = Buffer.alloc(8);
+    head.writeUInt32LE(Arg.BYTES, 0);
+    head.writeUInt32LE(arg.length, 4);
+    return Buffer.concat([head, arg]);
+  }
   if (typeof arg === 'string') {
     if (arg.includes('\0')) throw new Error(`launch plan string contains a NUL byte: ${JSON.stringify(arg)}`);
     const bytes = Buffer.from(arg + '\0', 'utf8');
