@@ -44,8 +44,8 @@
  * argc and SET_USER n equal to the counts given, ids below 2^32-1.
  *
  * Ops run in plan order. Ops listed before BERTH_OP_CLONE are run by the
- * parent. BERTH_OP_UID_MAP / GID_MAP / SETGROUPS (which appear after CLONE)
- * are run by the parent once the child exists; the child skips them. Every
+ * parent. BERTH_OP_UID_MAP / GID_MAP / SETGROUPS / UID_MAP_HELPER /
+ * GID_MAP_HELPER (which appear after CLONE) are run by the parent once the child exists; the child skips them. Every
  * other op after CLONE is run by the child.
  *
  * "path in root" below means: resolved inside the directory given to
@@ -142,6 +142,16 @@
 /* UID_MAP(str contents) / GID_MAP(str contents): "inside outside count\n"… */
 #define BERTH_OP_UID_MAP 21
 #define BERTH_OP_GID_MAP 22
+/* UID_MAP_HELPER(str program, str contents) / GID_MAP_HELPER(str program,
+ * str contents): instead of writing the map file, run the setuid helper
+ * (newuidmap / newgidmap from shadow's `uidmap`) as
+ * `program <child pid> inside outside count …` with the fields of contents
+ * (same format as UID_MAP), and fail unless it exits 0 (its stderr, first
+ * 1 KiB, goes into the error). For an unprivileged runtime whose maps are
+ * more than its own id (ranges from /etc/subuid, /etc/subgid). No SETGROUPS
+ * goes with GID_MAP_HELPER: newgidmap decides that itself. */
+#define BERTH_OP_UID_MAP_HELPER 23
+#define BERTH_OP_GID_MAP_HELPER 24
 
 /* ---- child ops --------------------------------------------------------- */
 /* WAIT_MAPS(): wait until the parent has written the maps, then

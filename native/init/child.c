@@ -169,7 +169,18 @@ void run_child(struct ctx *c)
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (parent_gone(c->sock))
 		_exit(1);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* Non-dumpable, so that nothing in the container can ptrace us or open
+	 * our /proc/<pid> files (CVE-2019-5736; berth-init also runs from a sealed
+	 * memfd). With a new user namespace, though, we stay dumpable until the
+	 * parent has written our maps (WAIT_MAPS sets 0 right after): a
+	 * non-dumpable process's /proc/<pid>/{uid,gid}_map and setgroups belong
+	 * to root, so an unprivileged parent (rootless) or newuidmap could not
+	 * write them. This is safe as runc's nsexec is: until WAIT_MAPS returns,
+	 * nothing of the container runs (no mount, no pivot, no app), we only
+	 * block on the socketpair; the only processes able to ptrace us are ones
+	 * with the runtime's own credentials (or CAP_SYS_PTRACE on the host). The
+	 * flag is inherited from the parent (which set 0), so it is set here. */
+	prctl(PR_SET_DUMPABLE, c->plan->has_wait_maps ? 1 : 0, 0, 0, 0);
 	c->saved_umask = umask(0);
 	if (!c->envp)
 		c->envp = xcalloc(1, sizeof(char *));

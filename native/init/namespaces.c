@@ -6,10 +6,14 @@
 #include <inttypes.h>
 #include <net/if.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "init.h"
@@ -117,8 +121,104 @@ int op_unshare(const struct op *op)
 	return 0;
 }
 
+/* UID_MAP_HELPER / GID_MAP_HELPER: run newuidmap/newgidmap (setuid root, they
+ * check /etc/subuid and /etc/subgid) as `program <pid> inside outside count…`. */
+static int parent_run_map_helper(struct ctx *c, const struct op *op)
+{
+	const char *prog = op->args[0].s;
+	char *fields = strdup(op->args[1].s);
+	if (!fields)
+		return berr_sys("strdup");
+	size_t cap = 8, n = 0;
+	char **argv = xcalloc(cap, sizeof *argv);
+	char pidstr[24];
+	snprintf(pidstr, sizeof pidstr, "%d", (int)c->child);
+	argv[n++] = (char *)prog;
+	argv[n++] = pidstr;
+	for (char *save = NULL, *t = strtok_r(fields, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save)) {
+		if (n + 2 > cap) {
+			cap *= 2;
+			char **bigger = realloc(argv, cap * sizeof *argv);
+			if (!bigger) {
+				free(argv);
+				free(fields);
+				return berr_sys("realloc");
+			}
+			argv = bigger;
+		}
+		argv[n++] = t;
+	}
+	argv[n] = NULL;
+
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		free(argv);
+		free(fields);
+		return berr_sys("pipe");
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		int err = errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		free(argv);
+		free(fields);
+		errno = err;
+		return berr_sys("fork %s", q(prog));
+	}
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+		if (null >= 0)
+			dup2(null, 0);
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGQUIT, SIG_DFL);
+		execv(prog, argv);
+		dprintf(2, "exec: %s", strerror(errno));
+		_exit(127);
+	}
+	close(pfd[1]);
+	char out[1024];
+	size_t len = 0;
+	for (;;) {
+		ssize_t r = read(pfd[0], out + len, sizeof out - 1 - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		if (len == sizeof out - 1) {
+			char sink[256]; /* keep draining so the helper never blocks */
+			while (read(pfd[0], sink, sizeof sink) > 0)
+				;
+			break;
+		}
+	}
+	out[len] = 0;
+	while (len && (out[len - 1] == '\n' || out[len - 1] == ' '))
+		out[--len] = 0;
+	close(pfd[0]);
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	free(argv);
+	free(fields);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	if (WIFSIGNALED(st))
+		return berr_set(BERTH_ERR_GENERIC, 0, "%s for pid %d was killed by signal %d%s%s", prog,
+				(int)c->child, WTERMSIG(st), len ? ": " : "", out);
+	return berr_set(BERTH_ERR_GENERIC, 0, "%s for pid %d exited with status %d%s%s", prog,
+			(int)c->child, WEXITSTATUS(st), len ? ": " : "", out);
+}
+
 int parent_write_map(struct ctx *c, const struct op *op)
 {
+	if (op->code == BERTH_OP_UID_MAP_HELPER || op->code == BERTH_OP_GID_MAP_HELPER)
+		return parent_run_map_helper(c, op);
 	const char *file = op->code == BERTH_OP_UID_MAP ? "uid_map" :
 			   op->code == BERTH_OP_GID_MAP ? "gid_map" : "setgroups";
 	char path[64];
@@ -135,6 +235,8 @@ int op_wait_maps(struct ctx *c)
 {
 	if (child_wait_ack(c, "user namespace maps") < 0)
 		return -1;
+	/* the maps are written: from now on non-dumpable (see run_child) */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (setresgid(0, 0, 0) < 0)
 		return berr_sys("setresgid(0) in the new user namespace");
 	if (setresuid(0, 0, 0) < 0)

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -88,7 +89,16 @@ static int do_clone(struct ctx *c, uint64_t flags)
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
 		return berr_sys("socketpair");
+	/* The dumpable flag is copied by clone: with a user namespace to map,
+	 * the child must be dumpable from its first instant (an unprivileged
+	 * parent, or newuidmap, can only write its map files then; see
+	 * run_child), so we are dumpable across clone() alone: nothing of the
+	 * container exists yet. */
+	if (c->plan->has_wait_maps)
+		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	long pid = syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
+	if (pid != 0 && c->plan->has_wait_maps)
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (pid < 0) {
 		int err = errno;
 		close(sp[0]);

@@ -36,6 +36,8 @@ static const struct opspec specs[] = {
 	{ BERTH_OP_SETGROUPS, "SETGROUPS", "s" },
 	{ BERTH_OP_UID_MAP, "UID_MAP", "s" },
 	{ BERTH_OP_GID_MAP, "GID_MAP", "s" },
+	{ BERTH_OP_UID_MAP_HELPER, "UID_MAP_HELPER", "ss" },
+	{ BERTH_OP_GID_MAP_HELPER, "GID_MAP_HELPER", "ss" },
 	{ BERTH_OP_WAIT_MAPS, "WAIT_MAPS", "" },
 	{ BERTH_OP_SYNC, "SYNC", "u" },
 	{ BERTH_OP_UNSHARE, "UNSHARE", "u" },
@@ -97,7 +99,8 @@ static bool is_parent_op(uint16_t code)
 
 static bool is_post_clone_parent_op(uint16_t code)
 {
-	return code == BERTH_OP_SETGROUPS || code == BERTH_OP_UID_MAP || code == BERTH_OP_GID_MAP;
+	return code == BERTH_OP_SETGROUPS || code == BERTH_OP_UID_MAP || code == BERTH_OP_GID_MAP ||
+	       code == BERTH_OP_UID_MAP_HELPER || code == BERTH_OP_GID_MAP_HELPER;
 }
 
 enum op_runner op_runner(uint16_t code, uint32_t index, uint32_t clone_index)

@@ -6,10 +6,26 @@ import type { Spec, State, Status } from '../spec/oci-runtime.js';
 import { readProcCgroup } from '../sys/proc.js';
 import type { RuntimeContext } from './context.js';
 import type { ContainerRecord } from './state-store.js';
+import { cgroupDirsWritable, checkRootlessWithoutCgroups, isRootless } from './rootless.js';
 
 /** Whether containers get cgroups here: any hierarchy at all. */
 export function hostHasCgroups(ctx: RuntimeContext): boolean {
   return ctx.cgroupLayout().kind !== 'none';
+}
+
+/**
+ * Root: always true. Rootless (runc's rule): true when every cgroup the
+ * container would get may be made by this user (a delegated v2 subtree);
+ * otherwise cgroups are skipped, said once as a warning, and a config that
+ * asks for limits or its own cgroupsPath is refused (it would not apply).
+ */
+export function rootlessCanUseCgroups(ctx: RuntimeContext, id: string, spec: Spec): boolean {
+  if (!isRootless()) return true;
+  const dirs = CgroupManager.dirsFor(ctx.cgroupLayout(), id, spec.linux?.cgroupsPath, parseProcCgroup(readProcCgroup('self')));
+  if (cgroupDirsWritable(Object.values(dirs))) return true;
+  checkRootlessWithoutCgroups(spec);
+  ctx.log.warn('cgroups skipped: running rootless without a delegated cgroup; linux.resources not applied');
+  return false;
 }
 
 /**

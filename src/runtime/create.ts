@@ -6,12 +6,13 @@ import { InitProcess } from '../sys/init-process.js';
 import { readProcStat, signalProcess } from '../sys/proc.js';
 import type { CgroupManager } from '../cgroups/manager.js';
 import { loadBundle } from './bundle.js';
-import { cgroupMountSources, createCgroups, hostHasCgroups } from './cgroups.js';
+import { cgroupMountSources, createCgroups, hostHasCgroups, rootlessCanUseCgroups } from './cgroups.js';
 import { withDefaultDeviceRules } from './config/default-device-rules.js';
 import { withHome } from './config/home.js';
 import type { RuntimeContext } from './context.js';
 import { runHooks } from './hooks.js';
 import { compileCreate } from './plan/compile-create.js';
+import { mapCaller } from './rootless.js';
 import { Sync } from '../sys/native-protocol.generated.js';
 import type { ContainerRecord } from './state-store.js';
 
@@ -72,9 +73,22 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest): 
   const execFifo = ctx.store.fifoPath(req.id);
   // HOME goes into what is launched, not the stored spec: exec computes its own for its user.
   const launched = spec.process ? { ...spec, process: { ...spec.process, env: withHome(spec.process.env, bundle.rootfs, spec.process.user.uid) } } : spec;
+  // rootless without a delegated cgroup: none at all (refused when limits are asked for), as runc
+  const useCgroups = hostHasCgroups(ctx) && rootlessCanUseCgroups(ctx, req.id, spec);
   const plan = compileCreate(
     launched,
-    { bundle: bundle.dir, rootfs: bundle.rootfs, execFifo, consoleSocket: req.consoleSocket, noPivot: req.noPivot, preserveFds: req.preserveFds, wait: req.wait, cgroups: hostHasCgroups(ctx), cgroupDirs: cgroupMountSources(ctx, req.id, spec) },
+    {
+      bundle: bundle.dir,
+      rootfs: bundle.rootfs,
+      execFifo,
+      consoleSocket: req.consoleSocket,
+      noPivot: req.noPivot,
+      preserveFds: req.preserveFds,
+      wait: req.wait,
+      cgroups: useCgroups,
+      cgroupDirs: useCgroups ? cgroupMountSources(ctx, req.id, spec) : undefined,
+      caller: mapCaller(),
+    },
     ctx.host,
   );
   ctx.store.reserve(req.id);
@@ -83,7 +97,7 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest): 
   // for an RCU grace period) when the child exists, overlapping its setup.
   let cgroups: CgroupManager | undefined;
   try {
-    if (hostHasCgroups(ctx)) cgroups = createCgroups(ctx, req.id, spec);
+    if (useCgroups) cgroups = createCgroups(ctx, req.id, spec);
   } catch (err) {
     ctx.store.remove(req.id);
     throw err;

@@ -48,9 +48,11 @@ export class StateStore {
   /** Claims an id: the directory's creation is the lock against a second create. */
   reserve(id: string): void {
     checkContainerId(id);
-    mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    // an unprivileged user's states are its own only (runc: 0700)
+    const mode = (process.geteuid?.() ?? 0) === 0 ? 0o711 : 0o700;
+    mkdirSync(this.root, { recursive: true, mode });
     try {
-      mkdirSync(this.dir(id), { mode: 0o711 });
+      mkdirSync(this.dir(id), { mode });
     } catch (err) {
       if (errnoOf(err) === 'EEXIST') throw new EngineError('Conflict', 'ID_IN_USE', `container with id exists: ${id}`, { hint: 'pick another id, or delete the old container first' });
       throw err;

@@ -24,6 +24,8 @@ export const Op = {
   SETGROUPS: 20,
   UID_MAP: 21,
   GID_MAP: 22,
+  UID_MAP_HELPER: 23,
+  GID_MAP_HELPER: 24,
   WAIT_MAPS: 40,
   SYNC: 41,
   UNSHARE: 42,

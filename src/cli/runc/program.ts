@@ -4,6 +4,7 @@ import { EngineError } from '../../errors/engine-error.js';
 import { Logger, type LogFormat } from '../../lib/logger.js';
 import { RealHostFacts } from '../../sys/host-facts.js';
 import type { RuntimeContext } from '../../runtime/context.js';
+import { defaultStateRoot } from '../../runtime/rootless.js';
 import { StateStore } from '../../runtime/state-store.js';
 import * as h from './handlers.js';
 import type { UpdateFlags } from './update-flags.js';
@@ -38,7 +39,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   const program = new Command('berth-runtime')
     .description('an OCI runtime: runs containers from OCI bundles, as runc does')
     .version(`berth-runtime version ${VERSION}\nspec: 1.2.0`, '-v, --version')
-    .option('--root <dir>', 'where container state is kept', '/run/berth-runtime')
+    .option('--root <dir>', 'where container state is kept (root: /run/berth-runtime; others: $XDG_RUNTIME_DIR/berth-runtime, else /tmp/berth-runtime-<uid>)', defaultStateRoot())
     .option('--log <file>', 'write log lines to this file (default: stderr)')
     .addOption(new Option('--log-format <format>', 'log line format').choices(['text', 'json']).default('text'))
     .option('--debug', 'log debug messages')

@@ -70,6 +70,27 @@ describe('compileCreate', () => {
     assert.ok(names(plan).indexOf('UID_MAP') < names(plan).indexOf('WAIT_MAPS'));
   });
 
+  it('rootless: writes its own id itself (setgroups denied first), ranges through newuidmap/newgidmap', () => {
+    const own = { namespaces: [{ type: 'user' }, { type: 'mount' }], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] };
+    const caller = { uid: 1000, gid: 1000, newuidmap: '/usr/bin/newuidmap', newgidmap: '/usr/bin/newgidmap' };
+    const single = compileCreate(spec({}, own), { ...opts, caller }, new FakeHost());
+    assert.deepEqual(
+      names(single).filter((n) => /MAP|SETGROUPS/.test(n)),
+      ['UID_MAP', 'SETGROUPS', 'GID_MAP', 'WAIT_MAPS'],
+    );
+    assert.deepEqual(argsOf(single, 'SETGROUPS'), [['deny']]);
+    const ranges = [{ containerID: 0, hostID: 1000, size: 1 }, { containerID: 1, hostID: 200000, size: 65536 }];
+    const multi = compileCreate(spec({}, { ...own, uidMappings: ranges, gidMappings: ranges }), { ...opts, caller }, new FakeHost());
+    assert.deepEqual(argsOf(multi, 'UID_MAP_HELPER'), [['/usr/bin/newuidmap', '0 1000 1\n1 200000 65536\n']]);
+    assert.deepEqual(argsOf(multi, 'GID_MAP_HELPER'), [['/usr/bin/newgidmap', '0 1000 1\n1 200000 65536\n']]);
+    assert.equal(argsOf(multi, 'SETGROUPS').length, 0);
+    assert.ok(names(multi).indexOf('GID_MAP_HELPER') < names(multi).indexOf('WAIT_MAPS'));
+    assert.throws(() => compileCreate(spec({}, { ...own, uidMappings: ranges }), { ...opts, caller: { uid: 1000, gid: 1000 } }, new FakeHost()), /newuidmap was not found/);
+    // root writes every map itself, with no setgroups
+    const root = compileCreate(spec({}, { ...own, uidMappings: ranges }), { ...opts, caller: { uid: 0, gid: 0 } }, new FakeHost());
+    assert.deepEqual(names(root).filter((n) => /MAP|SETGROUPS/.test(n)), ['UID_MAP', 'GID_MAP', 'WAIT_MAPS']);
+  });
+
   it('binds devices instead of mknod in a user namespace', () => {
     const userSpec = spec({}, { namespaces: [{ type: 'user' }, { type: 'mount' }], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1, size: 1 }] });
     const plan = compileCreate(userSpec, opts, new FakeHost());

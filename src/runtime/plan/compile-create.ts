@@ -24,6 +24,16 @@ export interface CreateOptions {
   cgroups: boolean;
   /** The container's cgroup directories by name under /sys/fs/cgroup, made at the PARENT_SETUP sync point. */
   cgroupDirs?: Record<string, string> | undefined;
+  /** Who runs the runtime, and where newuidmap/newgidmap are: how the user namespace maps get written. Root when unset. */
+  caller?: MapCaller | undefined;
+}
+
+/** The runtime's own ids, and the setuid map helpers (shadow's `uidmap`) if installed. */
+export interface MapCaller {
+  uid: number;
+  gid: number;
+  newuidmap?: string | undefined;
+  newgidmap?: string | undefined;
 }
 
 const PROPAGATION: Record<string, number> = {
@@ -73,8 +83,7 @@ export function compileCreate(spec: Spec, opts: CreateOptions, host: HostFacts):
   plan.add('CLONE', cloneFlags);
 
   if (isNew('user')) {
-    plan.add('UID_MAP', formatIdMap(linux.uidMappings ?? []));
-    plan.add('GID_MAP', formatIdMap(linux.gidMappings ?? []));
+    addIdMaps(plan, linux.uidMappings ?? [], linux.gidMappings ?? [], opts.caller, r);
     plan.add('WAIT_MAPS');
   }
   // a cgroup namespace is rooted where the child is when it is made: after the join
@@ -134,4 +143,33 @@ export function addConsole(plan: LaunchPlan, consoleSocket: string | undefined):
 
 export function formatIdMap(maps: { containerID: number; hostID: number; size: number }[]): string {
   return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+}
+
+type IdMapping = { containerID: number; hostID: number; size: number };
+
+/** Just the caller's own id, once: what an unprivileged process may write to its child's map itself. */
+const onlyOwnId = (maps: IdMapping[], id: number): boolean => maps.length === 1 && maps[0]!.size === 1 && maps[0]!.hostID === id;
+
+/**
+ * How the maps get written, as runc does it. Root writes both files. An
+ * unprivileged runtime writes a map of just its own id itself (the gid map
+ * after "deny" in setgroups, which the kernel requires then), and has the
+ * setuid newuidmap/newgidmap write anything else (ranges of /etc/subuid,
+ * /etc/subgid).
+ */
+export function addIdMaps(plan: LaunchPlan, uidMaps: IdMapping[], gidMaps: IdMapping[], caller: MapCaller | undefined, r: JsonReader = JsonReader.root({})): void {
+  if (!caller || caller.uid === 0) {
+    plan.add('UID_MAP', formatIdMap(uidMaps));
+    plan.add('GID_MAP', formatIdMap(gidMaps));
+    return;
+  }
+  const linux = r.field('linux');
+  if (onlyOwnId(uidMaps, caller.uid)) plan.add('UID_MAP', formatIdMap(uidMaps));
+  else if (caller.newuidmap) plan.add('UID_MAP_HELPER', caller.newuidmap, formatIdMap(uidMaps));
+  else linux.field('uidMappings').fail(`maps more than the caller's own uid ${caller.uid}, which an unprivileged runtime can only do through newuidmap, and newuidmap was not found (install Debian's "uidmap" package and give the user a range in /etc/subuid)`);
+  if (onlyOwnId(gidMaps, caller.gid)) {
+    plan.add('SETGROUPS', 'deny');
+    plan.add('GID_MAP', formatIdMap(gidMaps));
+  } else if (caller.newgidmap) plan.add('GID_MAP_HELPER', caller.newgidmap, formatIdMap(gidMaps));
+  else linux.field('gidMappings').fail(`maps more than the caller's own gid ${caller.gid}, which an unprivileged runtime can only do through newgidmap, and newgidmap was not found (install Debian's "uidmap" package and give the user a range in /etc/subgid)`);
 }
