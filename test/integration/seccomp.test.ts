@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DOCKER_DEFAULT_CAPS, dockerToOci, type DockerProfile } from '../../src/security/seccomp/docker-profile.js';
 import { cleanup, makeBundle, REPO, runIn, type Config } from '../helpers/bundle.js';
+import { installProbe, parseProbe, PROBE_PATH } from '../helpers/probe.js';
 import { missing } from '../helpers/requirements.js';
 
 const skip = missing('root', 'busybox');
@@ -87,5 +88,26 @@ describe('seccomp (kernel)', { skip }, () => {
     const r = run('true', deny(['mkdir', 'no such call']));
     assert.equal(r.status, 1);
     assert.match(r.out, /linux\.seccomp\.syscalls\[0\]\.names\[1\]: "no such call" is not a system call name/);
+  });
+});
+
+describe("escapes that must fail under Docker's defaults (profile and capabilities)", { skip: skip || missing('gcc') }, () => {
+  it('keyctl is refused, and no host process can be traced (none is even visible)', () => {
+    const b = makeBundle([PROBE_PATH, 'try-keyctl', 'try-ptrace', String(process.pid), 'try-mount', '/mnt'], (c) => {
+      c.linux.seccomp = dockerDefault;
+      c.process.capabilities = { bounding: DOCKER_DEFAULT_CAPS, effective: DOCKER_DEFAULT_CAPS, permitted: DOCKER_DEFAULT_CAPS };
+    });
+    try {
+      installProbe(join(b.dir, 'rootfs'));
+      const r = runIn(b);
+      assert.equal(r.status, 0, r.stderr);
+      const tries = Object.fromEntries(parseProbe(r.stdout, r.stderr).tries.map((t) => [t.try, t]));
+      assert.deepEqual([tries['try-keyctl']?.ok, tries['try-keyctl']?.errno], [false, 'EPERM'], 'keyctl was allowed');
+      // the test runner's pid is a host pid: outside the container's PID namespace it does not exist there
+      assert.deepEqual([tries['try-ptrace']?.ok, tries['try-ptrace']?.errno], [false, 'ESRCH'], 'a host process was traceable');
+      assert.deepEqual([tries['try-mount']?.ok, tries['try-mount']?.errno], [false, 'EPERM'], 'mount was allowed');
+    } finally {
+      cleanup(b);
+    }
   });
 });
