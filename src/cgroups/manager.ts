@@ -67,8 +67,11 @@ export class CgroupManager {
     const manager = new CgroupManager(layout, { dirs, created: [], shared }, options);
     try {
       for (const [key, dir] of Object.entries(dirs)) {
-        const made = mkdirParents(dir, manager.record.created);
-        if (key.split(',').includes('cpuset') && made.length) initCpusetParents(made.map((d) => new CgroupDir(d)));
+        mkdirParents(dir, manager.record.created);
+        // Every cpuset on the way, not only those made here: another container
+        // may have just made /berth and not yet filled its (empty) lists.
+        const h = layout.v1.find((x) => x.key === key);
+        if (h && h.subsystems.includes('cpuset')) initCpusetParents(pathBelow(h.mountPoint, dir).map((d) => new CgroupDir(d)));
       }
     } catch (err) {
       // just made, so empty: they go at once
@@ -256,6 +259,13 @@ export class CgroupManager {
     for (const parent of this.record.shared ?? []) removeCgroupDir(parent); // still in use: left to the last one out
     if (left.length) throw new EngineError('Internal', 'CGROUP_BUSY', `cgroups still in use, not removed: ${left.join(', ')}`, { hint: 'a process outlived the container; kill it and delete again' });
   }
+}
+
+/** The directories from just below root down to leaf, top first. */
+function pathBelow(root: string, leaf: string): string[] {
+  const out: string[] = [];
+  for (let d = leaf; d.length > root.length && d.startsWith(root); d = dirname(d)) out.unshift(d);
+  return out;
 }
 
 /**

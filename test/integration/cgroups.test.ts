@@ -200,12 +200,14 @@ describe('cgroups of containers side by side', { skip }, () => {
     try {
       const runs = bundles.map(
         (b) =>
-          new Promise<number | null>((resolve) => {
-            const child = spawn(RUNTIME_BIN, ['--root', BERTH_ROOT, 'run', '--bundle', b.dir, b.id], { stdio: 'ignore' });
-            child.on('close', resolve);
+          new Promise<string>((resolve) => {
+            const child = spawn(RUNTIME_BIN, ['--root', BERTH_ROOT, 'run', '--bundle', b.dir, b.id], { stdio: ['ignore', 'ignore', 'pipe'] });
+            let stderr = '';
+            child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+            child.on('close', (code) => resolve(code === 0 ? 'ok' : `exit ${code}: ${stderr.trim()}`));
           }),
       );
-      assert.deepEqual(await Promise.all(runs), bundles.map(() => 0));
+      assert.deepEqual(await Promise.all(runs), bundles.map(() => 'ok'));
       for (const b of bundles) assert.deepEqual(berthCgroups(b.id), []);
     } finally {
       for (const b of bundles) cleanup(b);
