@@ -202,32 +202,32 @@ int op_pivot_root(struct ctx *c)
 	return 0;
 }
 
+/* chroot into the cwd, then it is "/": the root's fd is no longer needed. */
+static int chroot_here(struct ctx *c, int *root_fd)
+{
+	if (chroot(".") < 0)
+		return berr_sys("chroot %s", q("."));
+	if (chdir("/") < 0)
+		return berr_sys("chdir %s", q("/"));
+	berth_closep(root_fd);
+	c->pivoted = true;
+	return 0;
+}
+
 int op_chroot(struct ctx *c)
 {
 	if (fchdir(c->root_fd) < 0)
 		return berr_sys("chroot: chdir to the root");
 	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
 		return berr_sys("mount %s to %s (%s)", q("."), q("/"), mount_flags_str(MS_MOVE));
-	if (chroot(".") < 0)
-		return berr_sys("chroot %s", q("."));
-	if (chdir("/") < 0)
-		return berr_sys("chdir %s", q("/"));
-	berth_closep(&c->root_fd);
-	c->pivoted = true;
-	return 0;
+	return chroot_here(c, &c->root_fd);
 }
 
 int op_enter_exec_root(struct ctx *c)
 {
 	if (fchdir(c->exec_root_fd) < 0)
 		return berr_sys("chdir to the exec root");
-	if (chroot(".") < 0)
-		return berr_sys("chroot %s", q("."));
-	if (chdir("/") < 0)
-		return berr_sys("chdir %s", q("/"));
-	berth_closep(&c->exec_root_fd);
-	c->pivoted = true;
-	return 0;
+	return chroot_here(c, &c->exec_root_fd);
 }
 
 int op_root_propagation(const struct op *op)

@@ -155,3 +155,16 @@ export function memorySettingsGiven(r: LinuxResources): boolean {
   if (!m) return false;
   return isSet(m.limit) || isSet(m.reservation) || isSet(m.swap) || (m.swappiness !== undefined && m.swappiness !== -1) || m.disableOOMKiller === true;
 }
+
+/**
+ * A new quota below the burst already set is refused by the kernel (EINVAL:
+ * burst ≤ quota); say so rather than pass the bare errno on. `burstFile` is
+ * where this cgroup version keeps the burst.
+ */
+export function checkBurstKept(dir: CgroupDir, c: NonNullable<LinuxResources['cpu']>, burstFile: string): void {
+  if (!isSet(c.quota) || c.quota === -1 || c.burst !== undefined) return;
+  const burst = dir.readNumber(burstFile);
+  if (burst !== undefined && burst > c.quota) {
+    throw badResource('cpu.quota', `${c.quota} is below the burst already set (${burst}): the kernel allows a burst of at most one quota`, 'lower cpu.burst in the same update');
+  }
+}

@@ -1,7 +1,7 @@
 import type { LinuxResources } from '../../spec/oci-resources.js';
 import type { CgroupDir } from '../../sys/cgroupfs.js';
 import type { Controller } from '../controller.js';
-import { badResource, checkRange, cpuSettingsGiven, isSet, refusal, writeSetting } from '../values.js';
+import { badResource, checkBurstKept, checkRange, cpuSettingsGiven, isSet, refusal, writeSetting } from '../values.js';
 
 type Cpu = NonNullable<LinuxResources['cpu']>;
 
@@ -23,7 +23,7 @@ export const cpuV1: Controller = {
     const c = r.cpu;
     if (!c) return;
     check(c);
-    checkBurstKept(dir, c);
+    checkBurstKept(dir, c, 'cpu.cfs_burst_us');
     // idle before shares: an idle group's shares are fixed, and the kernel
     // refuses new ones (EINVAL) until idle is 0 again. (runc writes idle last.)
     if (c.idle !== undefined) writeSetting(dir, 'cpu.idle', c.idle, 'cpu.idle', NO_IDLE);
@@ -76,14 +76,6 @@ function check(c: Cpu): void {
  * A new quota below the burst already set is refused by the kernel
  * (EINVAL: burst ≤ quota); say which of the two to change.
  */
-function checkBurstKept(dir: CgroupDir, c: Cpu): void {
-  if (!isSet(c.quota) || c.quota === -1 || c.burst !== undefined) return;
-  const burst = dir.readNumber('cpu.cfs_burst_us');
-  if (burst !== undefined && burst > c.quota) {
-    throw badResource('cpu.quota', `${c.quota} is below the burst already set (${burst}): the kernel allows a burst of at most one quota`, 'lower cpu.burst in the same update');
-  }
-}
-
 /**
  * Period, burst, quota. Each file is checked by the kernel against the
  * others and against the parent's quota, so a new period can be refused

@@ -1,7 +1,7 @@
 import type { LinuxResources } from '../../spec/oci-resources.js';
 import type { CgroupDir } from '../../sys/cgroupfs.js';
 import type { Controller } from '../controller.js';
-import { badResource, checkRange, cpuSettingsGiven, isSet, refusal, writeSetting } from '../values.js';
+import { badResource, checkBurstKept, checkRange, cpuSettingsGiven, isSet, refusal, writeSetting } from '../values.js';
 
 type Cpu = NonNullable<LinuxResources['cpu']>;
 
@@ -32,11 +32,7 @@ export const cpuV2: Controller = {
     const c = r.cpu;
     if (!c) return;
     check(c);
-    // A new quota below the burst already set is refused (EINVAL: burst ≤ quota).
-    const keptBurst = isSet(c.quota) && c.quota !== -1 && c.burst === undefined ? dir.readNumber('cpu.max.burst') : undefined;
-    if (keptBurst !== undefined && keptBurst > c.quota!) {
-      throw badResource('cpu.quota', `${c.quota} is below the burst already set (${keptBurst}): the kernel allows a burst of at most one quota`, 'lower cpu.burst in the same update');
-    }
+    checkBurstKept(dir, c, 'cpu.max.burst');
     // idle first, as runc: an idle group's weight is fixed, and writing the
     // weight fails (EINVAL) until idle is off again.
     if (c.idle !== undefined) writeSetting(dir, 'cpu.idle', c.idle, 'cpu.idle', 'SCHED_IDLE for cgroups needs Linux 5.15 or later');
