@@ -1,16 +1,18 @@
 /* addon.c — berth_addon.node: the host syscalls Node lacks, as N-API
- * functions (src/sys/addon.ts loads this, and only when one is needed).
- * Errors are thrown as Error objects whose code is the errno's name
- * (EPERM…), and whose message names the operation, its subject and the
- * reason, followed by the verifier's log for a program it refused. */
-#define NAPI_VERSION 8
+ * functions (src/sys/addon.ts loads this, and only when one is needed):
+ * the cgroup v2 device filter (device_filter.c), device nodes and xattrs
+ * (fs_ops.c), mounts (mount_ops.c). Errors are thrown as Error objects
+ * whose code is the errno's name (EPERM…), and whose message names the
+ * operation, its subject and the reason, followed by the verifier's log
+ * for a program it refused. */
 #include <errno.h>
-#include <node_api.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "device_filter.h"
+#include "fs_ops.h"
+#include "napi_args.h"
 #include "util.h"
 
 /* The longest program bpf(BPF_PROG_LOAD) takes from root (BPF_COMPLEXITY_LIMIT_INSNS). */
@@ -36,28 +38,6 @@ static napi_value throw_df(napi_env env, struct df_error *e)
 	}
 	df_error_free(e);
 	return NULL;
-}
-
-/* A JS string argument as a malloc'd C string; NULL with a TypeError thrown. */
-static char *string_arg(napi_env env, napi_value v, const char *what)
-{
-	size_t len;
-	if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) {
-		napi_throw_type_error(env, NULL, what);
-		return NULL;
-	}
-	char *s = malloc(len + 1);
-	if (!s) {
-		napi_throw_error(env, "ENOMEM", "out of memory");
-		return NULL;
-	}
-	napi_get_value_string_utf8(env, v, s, len + 1, &len);
-	if (strlen(s) != len) { /* an embedded NUL would name another directory */
-		free(s);
-		napi_throw_type_error(env, NULL, what);
-		return NULL;
-	}
-	return s;
 }
 
 /* attachDeviceFilter(cgroupDir: string, program: Buffer): void */
@@ -123,6 +103,13 @@ NAPI_MODULE_INIT()
 	napi_property_descriptor props[] = {
 		{ "attachDeviceFilter", NULL, attach_device_filter, NULL, NULL, NULL, napi_enumerable, NULL },
 		{ "attachedDeviceFilters", NULL, attached_device_filters, NULL, NULL, NULL, napi_enumerable, NULL },
+		{ "mknod", NULL, fs_mknod, NULL, NULL, NULL, napi_enumerable, NULL },
+		{ "lsetxattr", NULL, fs_lsetxattr, NULL, NULL, NULL, napi_enumerable, NULL },
+		{ "lgetxattr", NULL, fs_lgetxattr, NULL, NULL, NULL, napi_enumerable, NULL },
+		{ "llistxattr", NULL, fs_llistxattr, NULL, NULL, NULL, napi_enumerable, NULL },
+		{ "lremovexattr", NULL, fs_lremovexattr, NULL, NULL, NULL, napi_enumerable, NULL },
+		{ "mount", NULL, fs_mount, NULL, NULL, NULL, napi_enumerable, NULL },
+		{ "umount2", NULL, fs_umount2, NULL, NULL, NULL, napi_enumerable, NULL },
 	};
 	if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok)
 		return NULL;

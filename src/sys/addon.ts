@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { EngineError } from '../errors/engine-error.js';
+import { EngineError, errnoOf, type ErrorKind } from '../errors/engine-error.js';
 import { nativeBinary } from './native-paths.js';
 
 /**
@@ -21,6 +21,20 @@ export interface BerthAddon {
   attachDeviceFilter(cgroupDir: string, program: Buffer): void;
   /** The ids of the device programs attached to the directory itself. */
   attachedDeviceFilters(cgroupDir: string): number[];
+  /** mknod(2); mode holds the file type (S_IFCHR…) and permission bits (less the umask). */
+  mknod(path: string, mode: number, major: number, minor: number): void;
+  /** lsetxattr(2); flags 0, XATTR_CREATE (1) or XATTR_REPLACE (2). */
+  lsetxattr(path: string, name: string, value: Buffer, flags: number): void;
+  /** lgetxattr(2); throws ENODATA when the attribute is absent. */
+  lgetxattr(path: string, name: string): Buffer;
+  /** llistxattr(2): the names. */
+  llistxattr(path: string): string[];
+  /** lremovexattr(2). */
+  lremovexattr(path: string, name: string): void;
+  /** mount(2); an empty fstype or data is passed as NULL. */
+  mount(source: string, target: string, fstype: string, flags: number, data: string): void;
+  /** umount2(2). */
+  umount2(target: string, flags: number): void;
 }
 
 let loaded: BerthAddon | undefined;
@@ -57,4 +71,109 @@ export function attachDeviceFilter(cgroupDir: string, program: Buffer): void {
     const tag = typeof errno === 'string' ? ` [${errno}]` : '';
     throw new EngineError(kind, 'DEVICE_FILTER', [`${first ?? ''}${tag}`, ...log].join('\n'), { cause: err });
   }
+}
+
+/** mount(2) flags (linux/mount.h), for mount(). */
+export const MS = {
+  RDONLY: 0x1,
+  NOSUID: 0x2,
+  NODEV: 0x4,
+  NOEXEC: 0x8,
+  REMOUNT: 0x20,
+  NOATIME: 0x400,
+  BIND: 0x1000,
+  MOVE: 0x2000,
+  REC: 0x4000,
+  PRIVATE: 0x40000,
+  SLAVE: 0x80000,
+  SHARED: 0x100000,
+} as const;
+
+/** umount2(2) flags, for umount2(). */
+export const MNT = { FORCE: 0x1, DETACH: 0x2, EXPIRE: 0x4, NOFOLLOW: 0x8 } as const;
+
+/** The file type bits of a mode, for mknod(). */
+export const S_IF = { FIFO: 0o010000, CHR: 0o020000, BLK: 0o060000, REG: 0o100000 } as const;
+
+/**
+ * A native call whose failure becomes an EngineError keeping the errno name
+ * at the end of the message (`set xattr "user.x" on "/a": Operation not
+ * supported [EOPNOTSUPP]`) and as the cause's code. Argument mistakes
+ * (TypeError, RangeError) are berth's bugs and pass through unchanged.
+ */
+function hostCall<T>(code: string, call: (native: BerthAddon) => T): T {
+  const native = addon();
+  try {
+    return call(native);
+  } catch (err) {
+    const errno = (err as { code?: unknown }).code;
+    if (typeof errno !== 'string' || err instanceof TypeError || err instanceof RangeError) throw err;
+    throw new EngineError(kindOfErrno(errno), code, `${(err as Error).message} [${errno}]`, { cause: err });
+  }
+}
+
+function kindOfErrno(errno: string): ErrorKind {
+  switch (errno) {
+    case 'EPERM':
+    case 'EACCES':
+    case 'EROFS':
+      return 'Forbidden';
+    case 'ENOENT':
+    case 'ENODATA':
+      return 'NotFound';
+    case 'EEXIST':
+    case 'EBUSY':
+      return 'Conflict';
+    case 'EOPNOTSUPP':
+    case 'ENOTSUP':
+    case 'ENODEV':
+      return 'NotImplemented';
+    default:
+      return 'Internal';
+  }
+}
+
+/** The errno name an EngineError from these wrappers carries, if any. */
+export function errnoOfHostCall(err: unknown): string | undefined {
+  return err instanceof EngineError ? errnoOf(err.cause) : errnoOf(err);
+}
+
+/** mknod(2): a device node, fifo or (0:0 character device) overlay whiteout. */
+export function mknod(path: string, mode: number, major: number, minor: number): void {
+  hostCall('MKNOD', (n) => n.mknod(path, mode, major, minor));
+}
+
+/** lsetxattr(2): never follows a symlink. */
+export function lsetxattr(path: string, name: string, value: Buffer, flags = 0): void {
+  hostCall('XATTR', (n) => n.lsetxattr(path, name, value, flags));
+}
+
+/** lgetxattr(2): the value, or undefined when the file has no such attribute. */
+export function lgetxattr(path: string, name: string): Buffer | undefined {
+  try {
+    return hostCall('XATTR', (n) => n.lgetxattr(path, name));
+  } catch (err) {
+    if (errnoOfHostCall(err) === 'ENODATA') return undefined;
+    throw err;
+  }
+}
+
+/** llistxattr(2): the attribute names of the file itself (a symlink's own). */
+export function llistxattr(path: string): string[] {
+  return hostCall('XATTR', (n) => n.llistxattr(path));
+}
+
+/** lremovexattr(2). */
+export function lremovexattr(path: string, name: string): void {
+  hostCall('XATTR', (n) => n.lremovexattr(path, name));
+}
+
+/** mount(2); flags from MS. The message names source, target, type, decoded flags and data. */
+export function mount(source: string, target: string, fstype: string, flags: number, data = ''): void {
+  hostCall('MOUNT', (n) => n.mount(source, target, fstype, flags, data));
+}
+
+/** umount2(2); flags from MNT. */
+export function umount2(target: string, flags = 0): void {
+  hostCall('UNMOUNT', (n) => n.umount2(target, flags));
 }
