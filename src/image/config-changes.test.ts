@@ -153,6 +153,10 @@ describe('applyChanges: the Dockerfile around the instructions', () => {
     assert.deepEqual(c.Env, ['A=1', 'B=2']);
     assert.deepEqual(c.Labels, { x: 'y' });
     assert.equal(c.User, 'app');
+    // a comment or a blank line inside a continuation is skipped; a dangling "\\" at the end ends the line
+    const d = apply(['ENV A=1 \\\n# note\n\n  B=2', 'CMD x \\']);
+    assert.deepEqual(d.Env, ['A=1', 'B=2']);
+    assert.deepEqual(d.Cmd, ['/bin/sh', '-c', 'x']);
   });
   it('starts from nothing for import, and leaves a config without changes as it was', () => {
     assert.deepEqual(apply([]), {});

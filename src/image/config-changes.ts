@@ -131,27 +131,27 @@ export function applyChanges(config: ContainerConfig | undefined, changes: reado
 
 type Fail = (cause: string, hint?: string) => never;
 
-/** Dockerfile lines: continuations joined, comments and blank lines dropped, the instruction split off. */
+/** Dockerfile lines: continuations joined, comments and blank lines dropped (inside a continuation too), the instruction split off. */
 function splitInstructions(changes: readonly string[]): { line: string; instruction: string; rest: string }[] {
   const out: { line: string; instruction: string; rest: string }[] = [];
+  const push = (text: string): void => {
+    const line = text.trim();
+    if (line === '') return;
+    const m = /^(\S+)\s*([\s\S]*)$/.exec(line)!;
+    out.push({ line, instruction: m[1]!.toUpperCase(), rest: m[2]!.trim() });
+  };
   let pending = '';
   for (const raw of changes.join('\n').split('\n')) {
     const text = raw.trim();
-    if (text.startsWith('#') || (text === '' && pending === '')) continue;
+    if (text.startsWith('#') || text === '') continue;
     if (text.endsWith('\\')) {
       pending += text.slice(0, -1);
       continue;
     }
-    const line = (pending + text).trim();
+    push(pending + text);
     pending = '';
-    if (line === '') continue;
-    const m = /^(\S+)\s*([\s\S]*)$/.exec(line)!;
-    out.push({ line, instruction: m[1]!.toUpperCase(), rest: m[2]!.trim() });
   }
-  if (pending.trim() !== '') {
-    const m = /^(\S+)\s*([\s\S]*)$/.exec(pending.trim())!;
-    out.push({ line: pending.trim(), instruction: m[1]!.toUpperCase(), rest: m[2]!.trim() });
-  }
+  push(pending);
   return out;
 }
 
