@@ -39,7 +39,8 @@
  * PREPARE_ROOT (or ENTER_EXEC_ROOT); PIVOT_ROOT/CHROOT need PREPARE_ROOT;
  * ENTER_EXEC_ROOT needs OPEN_EXEC_ROOT, SETUP_TTY CONSOLE_SOCKET or
  * CONSOLE_RELAY (which needs PARENT_MODE 1), WAIT_START
- * EXEC_FIFO; at most one WAIT_MAPS (before any SYNC), READY, WAIT_START.
+ * EXEC_FIFO; at most one WAIT_MAPS (before any SYNC), READY, WAIT_START;
+ * a SECCOMP with a listener path needs SECCOMP_AGENT and comes before READY.
  * Value checks: PARENT_MODE and SETUP_TTY 0|1, MOUNT dest_kind 0|1, HOOK
  * argc and SET_USER n equal to the counts given, ids below 2^32-1.
  *
@@ -135,6 +136,11 @@
  * in step on SIGWINCH, EOF on a non-terminal stdin passed on as the VEOF
  * character — until the child exits and the master is drained. Wait mode only. */
 #define BERTH_OP_CONSOLE_RELAY 9
+/* SECCOMP_AGENT(str path): connect to the seccomp agent's unix socket
+ * (SCMP_ACT_NOTIFY, linux.seccomp.listenerPath) before the child exists, so
+ * that a missing agent fails the launch before anything is set up. The
+ * connected socket is the child's, for a SECCOMP op that has a listener. */
+#define BERTH_OP_SECCOMP_AGENT 8
 
 /* ---- parent ops after CLONE (run by the parent, skipped by the child) - */
 /* SETGROUPS(str "deny"|"allow"), written before GID_MAP. */
@@ -274,9 +280,16 @@
  * kernel wants CAP_SYS_ADMIN, so the TS side puts it before SET_USER/CAPS
  * and it is installed at once; with no_new_privs set (NO_NEW_PRIVS ran) it
  * is kept and installed by EXEC right before execve, so that as few of
- * berth-init's own calls as possible are filtered. The listener path is
- * reserved for SCMP_ACT_NOTIFY (the listener fd sent to a seccomp agent, as
- * runc does); it must be "" for now: the TS side refuses NOTIFY profiles. */
+ * berth-init's own calls as possible are filtered. A listener path (for
+ * SCMP_ACT_NOTIFY; "" without) changes this: the op first syncs with node
+ * (BERTH_SYNC_SECCOMP_AGENT), whose SYNC_ACK carries the container process
+ * state for the agent (runc's ContainerProcessState JSON: node knows the host
+ * pid), installs the filter at once, whatever no_new_privs says, with
+ * SECCOMP_FILTER_FLAG_NEW_LISTENER in the flags, and sends the JSON with the
+ * listener fd (SCM_RIGHTS, the one fd of "fds": ["seccompFd"]) over the
+ * SECCOMP_AGENT socket, then closes both. Node must be there to answer, so
+ * such an op comes before READY; sendmsg and close run after the filter is
+ * in, so the profile must not send them to the agent. */
 #define BERTH_OP_SECCOMP 80
 
 /* dest_kind of MOUNT */
@@ -286,7 +299,9 @@
 /* Message types */
 #define BERTH_MSG_PID 1       /* parent→node: u64 host pid of the child */
 #define BERTH_MSG_SYNC 2      /* child→parent→node: u64 sync id */
-#define BERTH_MSG_SYNC_ACK 3  /* node→parent→child, and parent→child after maps */
+#define BERTH_MSG_SYNC_ACK 3  /* node→parent→child, and parent→child after maps;
+                                 the payload from node goes on to the child
+                                 (the reply to a sync point, often empty) */
 #define BERTH_MSG_READY 4     /* child→parent→node */
 #define BERTH_MSG_ERROR 5     /* u32 errno, u32 code (BERTH_ERR_*), text */
 #define BERTH_MSG_EXIT 6      /* parent→node: u64 wait status of the child */
@@ -300,6 +315,8 @@
 #define BERTH_SYNC_RESOURCES 3    /* node: linux.resources, once the root is set up
                                      (device nodes exist before device rules apply,
                                      as in runc), before the user switch */
+#define BERTH_SYNC_SECCOMP_AGENT 4 /* node: the state JSON for the seccomp agent,
+                                      as the SYNC_ACK payload */
 
 /* Error codes in BERTH_MSG_ERROR */
 #define BERTH_ERR_GENERIC 1

@@ -43,20 +43,38 @@ void child_warn(struct ctx *c, const char *fmt, ...)
 	g_err = saved;
 }
 
-int child_wait_ack(struct ctx *c, const char *what)
+static int wait_reply(struct ctx *c, const char *what, struct msg *m)
 {
-	struct msg m;
-	int r = msg_recv(c->sock, &m);
+	int r = msg_recv(c->sock, m);
 	if (r == 0)
 		_exit(1); /* the parent is gone: nobody to report to */
 	if (r < 0)
 		return berr_prefix("wait for %s", what);
-	uint32_t type = m.type;
-	msg_free(&m);
-	if (type != BERTH_MSG_SYNC_ACK)
+	if (m->type != BERTH_MSG_SYNC_ACK) {
+		uint32_t type = m->type;
+		msg_free(m);
 		return berr_set(BERTH_ERR_GENERIC, EBADMSG, "wait for %s: unexpected %s message",
 				what, msg_type_name(type));
+	}
 	return 0;
+}
+
+int child_wait_ack(struct ctx *c, const char *what)
+{
+	struct msg m;
+	if (wait_reply(c, what, &m) < 0)
+		return -1;
+	msg_free(&m);
+	return 0;
+}
+
+int child_sync(struct ctx *c, uint64_t id, struct msg *reply)
+{
+	char what[48];
+	snprintf(what, sizeof what, "SYNC_ACK of sync %llu", (unsigned long long)id);
+	if (msg_send_u64(c->sock, BERTH_MSG_SYNC, id) < 0)
+		return -1;
+	return wait_reply(c, what, reply);
 }
 
 static void fail(struct ctx *c, int status) __attribute__((noreturn));
@@ -68,11 +86,11 @@ static void fail(struct ctx *c, int status)
 
 static int op_sync(struct ctx *c, const struct op *op)
 {
-	char what[48];
-	snprintf(what, sizeof what, "SYNC_ACK of sync %llu", (unsigned long long)op->args[0].u);
-	if (msg_send_u64(c->sock, BERTH_MSG_SYNC, op->args[0].u) < 0)
+	struct msg reply;
+	if (child_sync(c, op->args[0].u, &reply) < 0)
 		return -1;
-	return child_wait_ack(c, what);
+	msg_free(&reply);
+	return 0;
 }
 
 static int op_ready(struct ctx *c)

@@ -12,6 +12,7 @@
 
 #include "error.h"
 #include "plan.h"
+#include "msg.h"
 #include "protocol.h"
 
 /* console_relay.c: the parent's side of CONSOLE_RELAY */
@@ -43,6 +44,7 @@ struct ctx {
 	int console_fd;    /* CONSOLE_SOCKET, connected (or the relay's far end) */
 	int fifo_fd;       /* EXEC_FIFO, O_RDONLY|O_NONBLOCK */
 	int exec_root_fd;  /* OPEN_EXEC_ROOT */
+	int agent_fd;      /* SECCOMP_AGENT, connected */
 
 	/* child */
 	int sock;          /* child's end of the socketpair */
@@ -72,6 +74,9 @@ void run_child(struct ctx *c) __attribute__((noreturn));
 void child_warn(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Wait for SYNC_ACK from the parent; EOF makes the child exit quietly. */
 int child_wait_ack(struct ctx *c, const char *what);
+/* Send SYNC(id) to node and wait for its SYNC_ACK, whose payload is left in
+ * *reply (free with msg_free). */
+int child_sync(struct ctx *c, uint64_t id, struct msg *reply);
 /* Re-arm PR_SET_PDEATHSIG (cleared by credential changes) until READY. */
 void child_rearm_pdeathsig(struct ctx *c);
 
@@ -124,6 +129,9 @@ int op_symlink(struct ctx *c, const struct op *op);
 
 /* tty.c */
 int parent_console_socket(struct ctx *c, const char *path);
+
+/* seccomp.c (parent) */
+int parent_seccomp_agent(struct ctx *c, const char *path);
 int op_setup_tty(struct ctx *c, const struct op *op);
 
 /* console_relay.c */

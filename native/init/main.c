@@ -121,6 +121,7 @@ int main(int argc, char **argv, char **envp)
 		.pidfd = -1,
 		.child_sock = -1,
 		.console_fd = -1,
+		.agent_fd = -1,
 		.relay = { .sock = -1, .master = -1, .winch = -1 },
 		.fifo_fd = -1,
 		.exec_root_fd = -1,

@@ -66,6 +66,9 @@ static int run_parent_op(struct ctx *c, uint32_t i)
 	case BERTH_OP_CONSOLE_RELAY:
 		berth_closep(&c->console_fd);
 		return parent_console_relay(c);
+	case BERTH_OP_SECCOMP_AGENT:
+		berth_closep(&c->agent_fd);
+		return parent_seccomp_agent(c, op->args[0].s);
 	case BERTH_OP_EXEC_FIFO:
 		berth_closep(&c->fifo_fd);
 		return parent_exec_fifo(c, op->args[0].s);
@@ -125,6 +128,7 @@ static int do_clone(struct ctx *c, uint64_t flags)
 		fd_set_cloexec(c->pidfd, true);
 	/* only the child needs these */
 	berth_closep(&c->console_fd);
+	berth_closep(&c->agent_fd);
 	berth_closep(&c->fifo_fd);
 	berth_closep(&c->exec_root_fd);
 	close_ns_fds(c);
@@ -205,8 +209,9 @@ static void from_node(struct ctx *c, bool ready, bool *node_eof)
 	}
 	switch (m.type) {
 	case BERTH_MSG_SYNC_ACK:
+		/* the payload is node's reply to the sync point */
 		if (c->child_sock >= 0)
-			(void)msg_send_empty(c->child_sock, BERTH_MSG_SYNC_ACK);
+			(void)msg_send(c->child_sock, BERTH_MSG_SYNC_ACK, m.data, m.len);
 		break;
 	case BERTH_MSG_ABORT:
 		msg_free(&m);

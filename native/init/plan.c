@@ -26,6 +26,7 @@ struct opspec {
 static const struct opspec specs[] = {
 	{ BERTH_OP_PARENT_MODE, "PARENT_MODE", "u" },
 	{ BERTH_OP_CONSOLE_SOCKET, "CONSOLE_SOCKET", "s" },
+	{ BERTH_OP_SECCOMP_AGENT, "SECCOMP_AGENT", "s" },
 	{ BERTH_OP_EXEC_FIFO, "EXEC_FIFO", "s" },
 	{ BERTH_OP_JOIN_NS, "JOIN_NS", "us" },
 	{ BERTH_OP_NEW_TIME_NS, "NEW_TIME_NS", "uuuu" },
@@ -209,6 +210,7 @@ static int check_order(struct plan *p)
 {
 	bool have_clone = false, have_console = false, have_fifo = false, have_exec_root = false;
 	bool have_argv = false, have_ready = false, have_wait_start = false, have_sync = false;
+	bool have_agent = false;
 	enum { ROOT_NONE, ROOT_PREPARED, ROOT_PIVOTED } root = ROOT_NONE;
 
 	for (uint32_t i = 0; i < p->nops; i++) {
@@ -238,6 +240,15 @@ static int check_order(struct plan *p)
 			break;
 		case BERTH_OP_CONSOLE_SOCKET:
 			have_console = true;
+			break;
+		case BERTH_OP_SECCOMP_AGENT:
+			have_agent = true;
+			break;
+		case BERTH_OP_SECCOMP:
+			if (op->args[2].len && !have_agent)
+				return berr_plan("bad plan: op %u: SECCOMP with a listener without SECCOMP_AGENT", i);
+			if (op->args[2].len && have_ready)
+				return berr_plan("bad plan: op %u: SECCOMP with a listener after READY", i);
 			break;
 		case BERTH_OP_CONSOLE_RELAY:
 			if (p->mode != 1)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "init.h"
+#include "unix_socket.h"
 #include "util.h"
 
 #ifndef TIOCGPTPEER
@@ -23,63 +24,11 @@
 
 int parent_console_socket(struct ctx *c, const char *path)
 {
-	int fd _cleanup_close_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = unix_connect(path, "console socket");
 	if (fd < 0)
-		return berr_sys("console socket: socket");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int dirfd _cleanup_close_ = -1;
-	if (strlen(path) < sizeof sa.sun_path) {
-		strcpy(sa.sun_path, path);
-	} else {
-		/* too long for sun_path: go through the directory's fd */
-		char dir[PATH_MAX];
-		snprintf(dir, sizeof dir, "%s", path);
-		char *slash = strrchr(dir, '/');
-		if (!slash || slash == dir)
-			return berr_set(BERTH_ERR_GENERIC, ENAMETOOLONG, "connect console socket %s",
-					q(path));
-		*slash = 0;
-		dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (dirfd < 0)
-			return berr_sys("connect console socket %s: open the directory", q(path));
-		int n = snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/%s", dirfd,
-				 slash + 1);
-		if (n < 0 || (size_t)n >= sizeof sa.sun_path)
-			return berr_set(BERTH_ERR_GENERIC, ENAMETOOLONG, "connect console socket %s",
-					q(path));
-	}
-	int r;
-	do
-		r = connect(fd, (struct sockaddr *)&sa, sizeof sa);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return berr_sys("connect console socket %s", q(path));
-	c->console_fd = take_fd(&fd);
+		return -1;
+	c->console_fd = fd;
 	return 0;
-}
-
-/* Send fd with SCM_RIGHTS and the name as payload (what runc sends). */
-static int send_fd(int sock, int fd, const char *name)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	memset(cbuf, 0, sizeof cbuf);
-	struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen(name) };
-	struct msghdr mh = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = cbuf,
-		.msg_controllen = sizeof cbuf,
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-	ssize_t r;
-	do
-		r = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	while (r < 0 && errno == EINTR);
-	return r < 0 ? -1 : 0;
 }
 
 int op_setup_tty(struct ctx *c, const struct op *op)
@@ -105,7 +54,7 @@ int op_setup_tty(struct ctx *c, const struct op *op)
 		if (slave < 0)
 			return berr_sys("open %s", q(pts));
 	}
-	if (send_fd(c->console_fd, master, "/dev/ptmx") < 0)
+	if (send_fd(c->console_fd, master, "/dev/ptmx", strlen("/dev/ptmx")) < 0)
 		return berr_sys("send the pty master over the console socket");
 	berth_closep(&master);
 	berth_closep(&c->console_fd);

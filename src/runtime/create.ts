@@ -11,6 +11,7 @@ import { withDefaultDeviceRules } from './config/default-device-rules.js';
 import { withHome } from './config/home.js';
 import type { RuntimeContext } from './context.js';
 import { runHooks } from './hooks.js';
+import { seccompAgentMessage } from './seccomp-agent.js';
 import { compileCreate } from './plan/compile-create.js';
 import { mapCaller } from './rootless.js';
 import { Sync } from '../sys/native-protocol.generated.js';
@@ -51,11 +52,6 @@ function refuseUnenforceable(spec: Spec): void {
   }
   if (spec.process?.selinuxLabel) {
     throw new EngineError('NotImplemented', 'NO_SELINUX', `process.selinuxLabel: SELinux is not available on this host, so label ${JSON.stringify(spec.process.selinuxLabel)} cannot be applied`, { hint: 'remove selinuxLabel from config.json' });
-  }
-  const seccomp = spec.linux?.seccomp;
-  const notify = Array.isArray(seccomp?.['syscalls']) && (seccomp['syscalls'] as unknown[]).some((s) => (s as { action?: unknown } | null)?.action === 'SCMP_ACT_NOTIFY');
-  if (notify || seccomp?.['listenerPath'] !== undefined) {
-    throw new EngineError('NotImplemented', 'NO_SECCOMP_NOTIFY', 'linux.seccomp: SCMP_ACT_NOTIFY (a seccomp agent at listenerPath) is not supported by berth-runtime yet', { hint: 'use another action, or run the container with runc' });
   }
   if (spec.linux?.intelRdt) throw new EngineError('NotImplemented', 'NO_INTEL_RDT', 'linux.intelRdt: Intel RDT is not supported by berth-runtime');
 }
@@ -109,6 +105,7 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest): 
     onSync: async (id, pid) => {
       // a failure is reported as it is; the catch below kills the child, then removes the cgroups
       if (id === Sync.PARENT_SETUP) return; // the join in onPid is done by now: messages are handled in order
+      if (id === Sync.SECCOMP_AGENT) return seccompAgentMessage(pid, stateFor(pid), spec.linux?.seccomp);
       if (id === Sync.RESOURCES) {
         cgroups?.apply(withDefaultDeviceRules(spec.linux?.resources), { update: false });
         return;

@@ -3,15 +3,17 @@ import { EngineError, errnoOf } from '../errors/engine-error.js';
 import { writeFileAtomic } from '../lib/atomic-write.js';
 import type { Process } from '../spec/oci-runtime.js';
 import { InitProcess } from '../sys/init-process.js';
+import { Sync } from '../sys/native-protocol.generated.js';
 import { JsonReader } from './config/json-reader.js';
 import { withHome } from './config/home.js';
 import { parseProcess } from './config/parse-spec.js';
-import { cgroupsOf, statusOf } from './cgroups.js';
+import { cgroupsOf, stateOf, statusOf } from './cgroups.js';
 import { joinUnlessGone } from './create.js';
 import type { RuntimeContext } from './context.js';
 import { forwardSignals } from './forward-signals.js';
 import { decodeWaitStatus } from './hooks.js';
 import { compileExec } from './plan/compile-exec.js';
+import { seccompAgentMessage } from './seccomp-agent.js';
 
 export interface ExecRequest {
   id: string;
@@ -88,6 +90,7 @@ export async function execInContainer(ctx: RuntimeContext, req: ExecRequest): Pr
     onWarning: (t) => ctx.log.warn(t),
     // the new process joins the container's cgroups (the plan waits for that before exec)
     onPid: (pid) => joinUnlessGone(cgroups, pid),
+    onSync: (id, pid) => (id === Sync.SECCOMP_AGENT ? seccompAgentMessage(pid, stateOf(ctx, record), record.spec.linux?.seccomp) : undefined),
   });
   const stop = req.detach ? () => undefined : forwardSignals(() => init.pid);
   try {

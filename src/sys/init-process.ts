@@ -14,10 +14,15 @@ export interface InitOptions {
    * here overlaps the child's (a throw aborts the launch).
    */
   onPid?: (pid: number) => void;
-  /** Called for each SYNC point; the child waits until it returns. */
-  onSync?: (id: number, pid: number) => Promise<void> | void;
+  /**
+   * Called for each SYNC point; the child waits until it returns. What it
+   * returns goes back to the child with the ack (the seccomp agent's state).
+   */
+  onSync?: (id: number, pid: number) => Promise<SyncReply> | SyncReply;
   onWarning?: (text: string) => void;
 }
+
+export type SyncReply = Buffer | string | undefined;
 
 export interface InitExit {
   /** Raw wait(2) status of the app, when berth-init stayed to see it end. */
@@ -103,7 +108,7 @@ export class InitProcess {
         Promise.resolve()
           .then(() => opts.onSync?.(id, this.pid ?? 0))
           .then(
-            () => this.send(Msg.SYNC_ACK, payload),
+            (reply) => this.send(Msg.SYNC_ACK, typeof reply === 'string' ? Buffer.from(reply) : reply ?? undefined),
             (err: unknown) => {
               fail(err instanceof EngineError ? err : new EngineError('Internal', 'SYNC_FAILED', String(err), { cause: err }));
               this.abort();

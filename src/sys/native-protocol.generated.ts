@@ -21,6 +21,7 @@ export const Op = {
   PRESERVE_FDS: 7,
   CLONE: 19,
   CONSOLE_RELAY: 9,
+  SECCOMP_AGENT: 8,
   SETGROUPS: 20,
   UID_MAP: 21,
   GID_MAP: 22,
@@ -84,6 +85,7 @@ export const Sync = {
   PARENT_SETUP: 1,
   HOOKS: 2,
   RESOURCES: 3,
+  SECCOMP_AGENT: 4,
 } as const;
 
 export const Err = {

@@ -173,4 +173,35 @@ describe('compileCreate', () => {
     const plan = compileCreate(spec({ hooks: { prestart: [{ path: '/bin/true' }] } }), opts, new FakeHost());
     assert.ok(names(plan).indexOf('SYNC') < names(plan).indexOf('PIVOT_ROOT'));
   });
+
+  describe('seccomp', () => {
+    const filter = (action: string, extra: Record<string, unknown> = {}) => ({ seccomp: { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action }], ...extra } });
+    const nnp = (noNewPrivileges: boolean) => ({ process: { user: { uid: 0, gid: 0 }, cwd: '/', args: ['sh'], noNewPrivileges } });
+
+    it('puts a filter before the user switch without no_new_privs, and just before EXEC with it', () => {
+      const early = names(compileCreate(spec(nnp(false), filter('SCMP_ACT_ERRNO')), opts, new FakeHost()));
+      assert.ok(early.indexOf('SECCOMP') < early.indexOf('SET_USER'));
+      const late = names(compileCreate(spec(nnp(true), filter('SCMP_ACT_ERRNO')), opts, new FakeHost()));
+      assert.equal(late.indexOf('SECCOMP'), late.indexOf('EXEC') - 1);
+      assert.ok(!late.includes('SECCOMP_AGENT'));
+    });
+
+    it('connects to the agent before the clone and installs a listening filter before READY, even with no_new_privs', () => {
+      const plan = compileCreate(spec(nnp(true), filter('SCMP_ACT_NOTIFY', { listenerPath: '/run/agent.sock' })), opts, new FakeHost());
+      const order = names(plan);
+      assert.deepEqual(argsOf(plan, 'SECCOMP_AGENT'), [['/run/agent.sock']]);
+      assert.ok(order.indexOf('SECCOMP_AGENT') < order.indexOf('CLONE'));
+      assert.equal(order.filter((n) => n === 'SECCOMP').length, 1);
+      assert.ok(order.indexOf('SECCOMP') < order.indexOf('SET_USER'));
+      const [, flags, listener] = argsOf(plan, 'SECCOMP')[0]!;
+      assert.equal(listener, '/run/agent.sock');
+      assert.equal((flags as number) & 8, 8, 'SECCOMP_FILTER_FLAG_NEW_LISTENER');
+    });
+
+    it('ignores a listener path without SCMP_ACT_NOTIFY rules, as runc does', () => {
+      const plan = compileCreate(spec(nnp(false), filter('SCMP_ACT_ERRNO', { listenerPath: '/run/agent.sock' })), opts, new FakeHost());
+      assert.ok(!plan.has('SECCOMP_AGENT'));
+      assert.equal(argsOf(plan, 'SECCOMP')[0]![2], '');
+    });
+  });
 });

@@ -4,7 +4,7 @@ import { JsonReader } from '../config/json-reader.js';
 import { MS } from '../config/mount-options.js';
 import { sysctlPath } from '../config/sysctl.js';
 import { addDevices, addMounts, type RootfsContext } from './compile-rootfs.js';
-import { addLateSeccomp, addProcess, seccompArgs } from './compile-process.js';
+import { addLateSeccomp, addProcess, addSeccompAgent, seccompArgs } from './compile-process.js';
 import { CLONE_NEW, sortForJoin } from './namespaces.js';
 import { LaunchPlan } from './plan.js';
 import { Sync } from '../../sys/native-protocol.generated.js';
@@ -68,10 +68,13 @@ export function compileCreate(spec: Spec, opts: CreateOptions, host: HostFacts):
   if (!ns.has('mount')) r.field('linux').field('namespaces').fail('a mount namespace is required: without one the root filesystem would replace the host\'s');
   const isNew = (t: keyof typeof CLONE_NEW): boolean => ns.has(t) && !ns.get(t)!.path;
 
+  const seccomp = seccompArgs(linux.seccomp);
+
   const plan = new LaunchPlan();
   plan.add('PARENT_MODE', opts.wait ? 1 : 0);
   if (opts.preserveFds) plan.add('PRESERVE_FDS', opts.preserveFds);
   if (process.terminal) addConsole(plan, opts.consoleSocket);
+  addSeccompAgent(plan, seccomp);
   plan.add('EXEC_FIFO', opts.execFifo);
   for (const n of sortForJoin(namespaces.filter((n) => n.path))) plan.add('JOIN_NS', CLONE_NEW[n.type], n.path!);
   if (isNew('time')) {
@@ -122,7 +125,6 @@ export function compileCreate(spec: Spec, opts: CreateOptions, host: HostFacts):
   if (spec.root?.readonly) plan.add('REMOUNT_ROOT_RO');
 
   if (opts.cgroups) plan.add('SYNC', Sync.RESOURCES);
-  const seccomp = seccompArgs(linux.seccomp);
   addProcess(plan, process, seccomp);
   plan.add('READY');
   plan.add('WAIT_START');

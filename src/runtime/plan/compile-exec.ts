@@ -1,7 +1,7 @@
 import type { Process } from '../../spec/oci-runtime.js';
 import { namespaceInode } from '../../sys/proc.js';
 import { addConsole } from './compile-create.js';
-import { addLateSeccomp, addProcess, seccompArgs } from './compile-process.js';
+import { addLateSeccomp, addProcess, addSeccompAgent, seccompArgs } from './compile-process.js';
 import { CLONE_NEW, JOIN_ORDER, NS_PROC_FILE } from './namespaces.js';
 import { Sync } from '../../sys/native-protocol.generated.js';
 import { LaunchPlan } from './plan.js';
@@ -33,16 +33,17 @@ export interface ExecOptions {
 
 /** `exec`: a new process in every namespace and the root of a running container. */
 export function compileExec(opts: ExecOptions): LaunchPlan {
+  const seccomp = seccompArgs(opts.seccomp);
   const plan = new LaunchPlan();
   plan.add('PARENT_MODE', opts.detach ? 0 : 1);
   if (opts.preserveFds) plan.add('PRESERVE_FDS', opts.preserveFds);
   if (opts.process.terminal) addConsole(plan, opts.consoleSocket);
+  addSeccompAgent(plan, seccomp);
   plan.add('OPEN_EXEC_ROOT', `/proc/${opts.pid}/root`);
   joinNamespacesOf(plan, opts.pid);
   plan.add('CLONE', 0);
   plan.add('ENTER_EXEC_ROOT');
   if (opts.process.terminal) plan.add('SETUP_TTY', 0);
-  const seccomp = seccompArgs(opts.seccomp);
   addProcess(plan, opts.process, seccomp);
   // node joins the cgroups as soon as the process exists; it must be in them before the app runs
   if (opts.joinCgroup) plan.add('SYNC', Sync.PARENT_SETUP);
