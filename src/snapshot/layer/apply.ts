@@ -86,11 +86,20 @@ class Unpacker {
   private readonly dirTimes = new Map<string, number>();
   size = 0;
   current = '';
+  /**
+   * The target was empty at the start: then nothing can be at a name but
+   * what this archive put there, and the lstat of each new name (to
+   * replace an earlier entry) is needed only for names already created —
+   * one system call less per entry when unpacking into a fresh layer.
+   */
+  private readonly fresh: boolean;
 
   constructor(
     private readonly root: string,
     private readonly mode: ApplyMode,
-  ) {}
+  ) {
+    this.fresh = readdirSync(root).length === 0;
+  }
 
   private abs(key: string): string {
     return key === '' ? this.root : `${this.root}/${key}`;
@@ -127,7 +136,8 @@ class Unpacker {
         }
         if (!create) return undefined;
         if (st) this.remove(key);
-        mkdirSync(p, 0o755);
+        mkdirSync(p);
+        chmodSync(p, 0o755); // whatever the umask
         this.markCreated(key);
       }
       this.checkedDirs.add(key);
@@ -160,7 +170,7 @@ class Unpacker {
     const linkTarget = h.type === 'hardlink' ? this.hardlinkTarget(h, key) : undefined;
     this.directory(parent, true);
     const p = this.abs(key);
-    const existing = lstatOrUndefined(p);
+    const existing = this.fresh && !this.created.has(key) ? undefined : lstatOrUndefined(p);
     if (existing && !(existing.isDirectory() && h.type === 'dir')) this.remove(key);
     switch (h.type) {
       case 'dir':
