@@ -3,7 +3,10 @@
 // kernel's UAPI headers (linux-libc-dev): the system call numbers seccomp
 // filters compare against. x32 numbers carry __X32_SYSCALL_BIT (0x40000000)
 // as the kernel sees them. Calls added after the installed headers are
-// appended from LATER below (numbers from the kernel's syscall tables).
+// appended from LATER below (numbers from the kernel's syscall tables,
+// arch/x86/entry/syscalls/syscall_{64,32}.tbl as of Linux 6.19: "common"
+// rows of syscall_64.tbl are x86_64 and x32 both; map_shadow_stack and
+// uretprobe have no i386 entry).
 // `--check` exits 1 if a committed file differs.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +17,7 @@ const X32_BIT = 0x40000000;
 
 // name → [x86_64, i386, x32 (without the bit)]; null where the arch lacks it.
 const LATER = {
-  uretprobe: [335, null, null],
+  uretprobe: [335, null, 335],
   cachestat: [451, 451, 451],
   fchmodat2: [452, 452, 452],
   map_shadow_stack: [453, null, 453],
@@ -34,6 +37,7 @@ const LATER = {
   open_tree_attr: [467, 467, 467],
   file_getattr: [468, 468, 468],
   file_setattr: [469, 469, 469],
+  listns: [470, 470, 470],
 };
 
 const arches = [

@@ -4,12 +4,11 @@
  * containers.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { DOCKER_DEFAULT_CAPS, dockerToOci, type DockerProfile } from '../../src/security/seccomp/docker-profile.js';
-import { cleanup, makeBundle, REPO, runIn, type Config } from '../helpers/bundle.js';
+import { DOCKER_DEFAULT_CAPS, dockerDefaultProfile, dockerToOci } from '../../src/security/seccomp/docker-profile.js';
+import { cleanup, makeBundle, runIn, type Config } from '../helpers/bundle.js';
 import { installProbe, parseProbe, PROBE_PATH } from '../helpers/probe.js';
 import { missing } from '../helpers/requirements.js';
 
@@ -30,7 +29,7 @@ function run(script: string, seccomp: unknown, change: (c: Config) => void = () 
 
 const deny = (names: string[], extra: Record<string, unknown> = {}) => ({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], syscalls: [{ names, action: 'SCMP_ACT_ERRNO', ...extra }] });
 
-const dockerDefault = dockerToOci(JSON.parse(readFileSync(join(REPO, '..', 'shared', 'specs', 'seccomp', 'docker-default.json'), 'utf8')) as DockerProfile, { capabilities: DOCKER_DEFAULT_CAPS, kernel: release() });
+const dockerDefault = dockerToOci(dockerDefaultProfile(), { capabilities: DOCKER_DEFAULT_CAPS, kernel: release() });
 
 describe('seccomp (kernel)', { skip }, () => {
   it('ERRNO denies a call with EPERM, or the errnoRet given', () => {
@@ -109,5 +108,29 @@ describe("escapes that must fail under Docker's defaults (profile and capabiliti
     } finally {
       cleanup(b);
     }
+  });
+
+  const [major = 0, minor = 0] = release().split('.').map(Number);
+  const hasFileGetattr = major > 6 || (major === 6 && minor >= 17);
+  it('a call newer than the profile answers ENOSYS (so libc falls back), not EPERM', { skip: !hasFileGetattr && 'needs Linux 6.17 or newer (file_getattr)' }, () => {
+    // file_getattr (468, Linux 6.17) is past the profile's newest call (removexattrat, 466)
+    const FILE_GETATTR = '468';
+    const seen: Record<string, string | undefined> = {};
+    for (const filtered of [true, false]) {
+      const b = makeBundle([PROBE_PATH, 'try-syscall', FILE_GETATTR], (c) => {
+        if (filtered) c.linux.seccomp = dockerDefault;
+        else delete c.linux.seccomp;
+      });
+      try {
+        installProbe(join(b.dir, 'rootfs'));
+        const r = runIn(b);
+        assert.equal(r.status, 0, r.stderr);
+        seen[String(filtered)] = parseProbe(r.stdout, r.stderr).tries[0]?.errno;
+      } finally {
+        cleanup(b);
+      }
+    }
+    assert.notEqual(seen['false'], 'ENOSYS', 'the kernel itself answers file_getattr');
+    assert.equal(seen['true'], 'ENOSYS');
   });
 });

@@ -154,3 +154,32 @@ describe('seccomp: BPF assembler', () => {
     assert.equal(encodeProgram(prog).length, prog.length * 8);
   });
 });
+
+describe('seccomp: calls newer than the profile', () => {
+  const ENOSYS = (RET.ERRNO | 38) >>> 0;
+  const denyAll = (extra: Record<string, unknown> = {}) => ({ defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], syscalls: [{ names: ['read', 'write', 'openat'], action: 'SCMP_ACT_ALLOW' }], ...extra });
+
+  it('answers ENOSYS above the highest call the profile names, the default action below it', () => {
+    assert.equal(verdict(denyAll(), { name: 'read' }), RET.ALLOW);
+    assert.equal(verdict(denyAll(), { name: 'mkdir' }), EPERM); // 83 < openat's 257
+    assert.equal(verdict(denyAll(), { name: 'fchmodat2' }), ENOSYS);
+    assert.equal(verdict(denyAll(), { nr: 999 }), ENOSYS);
+  });
+
+  it('does so per ABI, by that ABI\'s numbers', () => {
+    assert.equal(verdict(denyAll(), { arch: AUDIT_ARCH.x86, nr: SYSCALLS_X86['openat']! }), RET.ALLOW);
+    assert.equal(verdict(denyAll(), { arch: AUDIT_ARCH.x86, nr: SYSCALLS_X86['mkdir']! }), EPERM);
+    assert.equal(verdict(denyAll(), { arch: AUDIT_ARCH.x86, nr: SYSCALLS_X86['openat']! + 1 }), ENOSYS);
+    assert.equal(verdict(denyAll(), { nr: SYSCALLS_X32['openat']! }), RET.ALLOW);
+    assert.equal(verdict(denyAll(), { nr: SYSCALLS_X32['mkdir']! }), EPERM);
+    assert.equal(verdict(denyAll(), { nr: SYSCALLS_X32['openat']! + 1 }), ENOSYS);
+  });
+
+  it('leaves an allowing default alone, and KILL and TRAP defaults get ENOSYS too', () => {
+    const allow = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] };
+    assert.equal(verdict(allow, { name: 'fchmodat2' }), RET.ALLOW);
+    assert.equal(verdict({ ...allow, defaultAction: 'SCMP_ACT_LOG' }, { name: 'fchmodat2' }), RET.LOG);
+    assert.equal(verdict(denyAll({ defaultAction: 'SCMP_ACT_KILL_PROCESS' }), { name: 'fchmodat2' }), ENOSYS);
+    assert.equal(verdict(denyAll({ defaultAction: 'SCMP_ACT_KILL_PROCESS' }), { name: 'mkdir' }), RET.KILL_PROCESS);
+  });
+});

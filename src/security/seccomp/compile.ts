@@ -11,6 +11,12 @@ import { RET, SYSCALL_TABLES, type Arch, type ArgCmp, type SeccompFilter, type S
  * calls arrive with the x86_64 audit arch and are told apart by
  * __X32_SYSCALL_BIT in nr. Then, per ABI, one compare per filtered call
  * number, a block per call that has argument rules, the default action.
+ *
+ * Calls newer than the profile answer ENOSYS rather than the default
+ * action, as runc does: a profile written before fchmodat2 or clone3
+ * existed would otherwise answer them EPERM, and libc only falls back to
+ * the older call on ENOSYS. "Newer" means a number above the highest the
+ * profile names for that ABI; an allowing default needs no such answer.
  */
 
 export const AUDIT_ARCH = { x86_64: 0xc000003e, x86: 0x40000003, x32: 0xc000003e } as const;
@@ -19,6 +25,9 @@ export const X32_SYSCALL_BIT = 0x40000000;
 export const BAD_ARCH_ACTION = RET.KILL_PROCESS;
 
 export const DATA = { nr: 0, arch: 4, ip: 8, args: 16 } as const;
+
+const ENOSYS = 38;
+export const NEWER_CALL_ACTION = (RET.ERRNO | ENOSYS) >>> 0;
 
 /** libseccomp treats x86 and x32 as 32-bit ABIs: only an argument's low word is compared there. */
 const WORD32: Record<Arch, boolean> = { x86_64: false, x86: true, x32: true };
@@ -77,8 +86,18 @@ function rulesByNumber(filter: SeccompFilter, arch: Arch): Map<number, SyscallRu
   return byNr;
 }
 
+/** The highest call number the profile names for this ABI, when newer calls should answer ENOSYS. */
+function newestKnown(filter: SeccompFilter, arch: Arch): number | undefined {
+  const d = filter.defaultAction;
+  if (d === RET.ALLOW || d === RET.LOG || d === NEWER_CALL_ACTION) return undefined;
+  const table = SYSCALL_TABLES[arch];
+  const nrs = filter.rules.map((r) => table[r.name]).filter((nr): nr is number => nr !== undefined);
+  return nrs.length ? Math.max(...nrs) : undefined;
+}
+
 function emitAbi(asm: Assembler, filter: SeccompFilter, arch: Arch, retLabel: (a: number) => string): void {
   const byNr = rulesByNumber(filter, arch);
+  const newest = newestKnown(filter, arch);
   const blocks: [string, SyscallRule[]][] = [];
   // A holds nr through the whole compare chain
   for (const [nr, rules] of byNr) {
@@ -90,6 +109,7 @@ function emitAbi(asm: Assembler, filter: SeccompFilter, arch: Arch, retLabel: (a
       asm.jump(BPF.JEQ, nr, block, null);
     }
   }
+  if (newest !== undefined) asm.jump(BPF.JGT, newest, retLabel(NEWER_CALL_ACTION), null);
   asm.ret(filter.defaultAction);
   for (const [block, rules] of blocks) {
     asm.place(block);

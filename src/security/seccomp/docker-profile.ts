@@ -1,4 +1,5 @@
 import { SYSCALL_TABLES } from './profile.js';
+import dockerDefault from './docker-default.json' with { type: 'json' };
 
 /**
  * Docker's seccomp profile format (moby's profiles/seccomp: an archMap and
@@ -126,4 +127,13 @@ export function dockerToOci(profile: DockerProfile, ctx: DockerProfileContext): 
     out.syscalls.push(rule);
   }
   return out;
+}
+
+/**
+ * Docker's default profile (moby's profiles/seccomp/default.json, kept in
+ * this folder as docker-default.json): the engine's default for containers
+ * that ask for no profile of their own.
+ */
+export function dockerDefaultProfile(): DockerProfile {
+  return structuredClone(dockerDefault) as DockerProfile;
 }
