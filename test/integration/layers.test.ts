@@ -203,6 +203,21 @@ describe('layer archives (root)', { skip: missing('root') }, () => {
     assert.deepEqual(describeTree(target), describeTree(child));
   });
 
+  it('reads archives GNU tar writes (PAX, xattrs, ./ names), and GNU tar extracts ours (tar is an essential Debian package)', async () => {
+    const src = dir('src');
+    upperTree(src);
+    rmSync(join(src, 'etc'), { recursive: true }); // overlay's marks mean nothing to GNU tar
+    utimesSync(src, T, T);
+    const gnu = execFileSync('tar', ['--format=posix', '--xattrs', '--xattrs-include=*', '--numeric-owner', '-C', src, '-cf', '-', '.'], { maxBuffer: 64 << 20 });
+    const ours = dir('ours');
+    await applyLayer(ours, from(gnu), { mode: 'overlay' });
+    assert.deepEqual(describeTree(ours), describeTree(src));
+
+    const extracted = dir('extracted');
+    execFileSync('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '-xpf', '-', '-C', extracted], { input: await collect(overlayDiff(src)) });
+    assert.deepEqual(describeTree(extracted), describeTree(src));
+  });
+
   describe('escape attempts fail and write nothing outside', () => {
     const cases: Array<{ what: string; entries: (outside: string) => FixtureEntry[]; error: RegExp; modes?: ApplyMode[] }> = [
       { what: '".." in a name', entries: () => [{ name: '../sentinel', content: 'pwned' }], error: /it has a "\.\." component/ },
