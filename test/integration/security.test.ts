@@ -4,11 +4,12 @@
  * Docker's masked and read-only paths, and a fake /proc in the image.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DOCKER_DEFAULT_CAPABILITIES, DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS, dockerDefaultCapabilities } from '../../src/security/defaults.js';
-import { cleanup, makeBundle, runIn, type Bundle, type Config } from '../helpers/bundle.js';
+import { cleanup, makeBundle, REPO, runIn, runtime, type Bundle, type Config } from '../helpers/bundle.js';
 import { installProbe, parseProbe, PROBE_PATH, type ProbeReport } from '../helpers/probe.js';
 import { missing } from '../helpers/requirements.js';
 
@@ -226,6 +227,32 @@ describe('what this host cannot enforce is refused', { skip }, () => {
       } finally {
         cleanup(b);
       }
+    }
+  });
+});
+
+describe('overwriting the runtime through /proc/<pid>/exe (CVE-2019-5736 class)', { skip }, () => {
+  it('a container writing to every foreign /proc/N/exe while execs enter it leaves berth-init unchanged', () => {
+    const init = join(REPO, 'build', 'Release', 'berth-init');
+    const digest = () => createHash('sha256').update(readFileSync(init)).digest('hex');
+    const before = digest();
+    // every process whose exe is not one of the container's own binaries
+    // (berth-init entering with exec) is written to; each success is logged
+    const attack = [
+      'while :; do for p in /proc/[0-9]*; do',
+      '  case "$(readlink $p/exe 2>/dev/null)" in /bin/*|/usr/*) continue;; esac',
+      '  (echo pwned >> $p/exe) 2>/dev/null && echo "wrote $p" >> /tmp/wrote',
+      'done; done',
+    ].join('\n');
+    const b = makeBundle(['sh', '-c', attack]);
+    try {
+      assert.equal(runtime(['run', '--detach', '--bundle', b.dir, b.id]).status, 0);
+      for (let i = 0; i < 25; i++) assert.equal(runtime(['exec', b.id, 'true']).status, 0);
+      const wrote = runtime(['exec', b.id, 'cat', '/tmp/wrote']).stdout;
+      assert.equal(wrote, '', 'the container wrote to a process image from outside it');
+      assert.equal(digest(), before, 'berth-init on the host changed');
+    } finally {
+      cleanup(b);
     }
   });
 });
