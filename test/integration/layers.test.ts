@@ -19,7 +19,7 @@ import { EngineError } from '../../src/errors/engine-error.js';
 import { applyLayer, type ApplyMode } from '../../src/snapshot/layer/apply.js';
 import { overlayDiff, plainDiff } from '../../src/snapshot/layer/diff.js';
 import { buildTar, collect, describeTree, listTar, sha256, type FixtureEntry } from '../../src/snapshot/layer/testing.js';
-import { lsetxattr, mknod, MNT, mount, S_IF, umount2 } from '../../src/sys/addon.js';
+import { lsetxattr, mknod, MNT, mount, MS, S_IF, umount2 } from '../../src/sys/addon.js';
 import { missing } from '../helpers/requirements.js';
 
 /** VFS_CAP_REVISION_2 with the effective bit: cap_net_raw permitted. Bytes ≥ 0x80 would not survive a UTF-8 trip; this one has 0x00s. */
@@ -167,7 +167,7 @@ describe('layer archives (root)', { skip: missing('root') }, () => {
     await applyLayer(l1, from(lowerTar), { mode: 'overlay' });
     await applyLayer(l2, from(upperTar), { mode: 'overlay' });
     const merged = dir('merged');
-    mount('overlay', merged, 'overlay', 0x1 /* MS_RDONLY */, `lowerdir=${l2}:${l1}`);
+    mount('overlay', merged, 'overlay', MS.RDONLY, `lowerdir=${l2}:${l1}`);
     mounted.push(merged);
     assert.deepEqual(readdirSync(join(merged, 'etc')).sort(), ['kept', 'replaced']);
     assert.deepEqual(readdirSync(join(merged, 'etc/replaced')), ['only']);
