@@ -9,11 +9,8 @@ import { EngineError } from '../../../errors/engine-error.js';
  * for a list, `map[k:v]` for a map.
  */
 
-type Node =
-  | { kind: 'text'; text: string }
-  | { kind: 'action'; pipe: Pipe }
-  | { kind: 'if' | 'with'; pipe: Pipe; then: Node[]; otherwise: Node[] }
-  | { kind: 'range'; pipe: Pipe; body: Node[]; otherwise: Node[] };
+type Block = { kind: 'if' | 'with'; pipe: Pipe; then: Node[]; otherwise: Node[] } | { kind: 'range'; pipe: Pipe; body: Node[]; otherwise: Node[] };
+type Node = { kind: 'text'; text: string } | { kind: 'action'; pipe: Pipe } | Block;
 type Pipe = Cmd[];
 type Cmd = Arg[];
 type Arg = { kind: 'field'; root: '.' | '$'; path: string[] } | { kind: 'lit'; value: unknown } | { kind: 'fn'; name: string } | { kind: 'pipe'; pipe: Pipe };
@@ -75,7 +72,7 @@ function parsePipe(tokens: string[], format: string): Pipe {
 /** Parses a template into nodes; `{{-` and `-}}` trim the space beside them, as in Go. */
 function parse(format: string): Node[] {
   const root: Node[] = [];
-  const stack: { nodes: Node[]; node?: Node; inElse?: boolean }[] = [{ nodes: root }];
+  const stack: { nodes: Node[]; node?: Block; inElse?: boolean }[] = [{ nodes: root }];
   const top = () => stack[stack.length - 1]!;
   const re = /\{\{(-\s)?([\s\S]*?)(\s-)?\}\}/g;
   let last = 0;
@@ -96,7 +93,7 @@ function parse(format: string): Node[] {
     const tokens = tokenize(body, format);
     const [head, ...rest] = tokens;
     if (head === 'if' || head === 'with' || head === 'range') {
-      const node: Node = head === 'range' ? { kind: 'range', pipe: parsePipe(rest, format), body: [], otherwise: [] } : { kind: head, pipe: parsePipe(rest, format), then: [], otherwise: [] };
+      const node: Block = head === 'range' ? { kind: 'range', pipe: parsePipe(rest, format), body: [], otherwise: [] } : { kind: head, pipe: parsePipe(rest, format), then: [], otherwise: [] };
       top().nodes.push(node);
       stack.push({ nodes: node.kind === 'range' ? node.body : node.then, node });
     } else if (head === 'else') {
@@ -106,7 +103,7 @@ function parse(format: string): Node[] {
       frame.nodes = frame.node.otherwise;
       if (rest[0] === 'if') {
         // {{else if x}} is {{else}}{{if x}} … with one shared {{end}}
-        const nested: Node = { kind: 'if', pipe: parsePipe(rest.slice(1), format), then: [], otherwise: [] };
+        const nested: Block = { kind: 'if', pipe: parsePipe(rest.slice(1), format), then: [], otherwise: [] };
         frame.nodes.push(nested);
         frame.node = nested;
         frame.inElse = false;
@@ -219,7 +216,7 @@ function run(nodes: Node[], scope: Scope): string {
     else if (n.kind === 'with') {
       const v = evalPipe(n.pipe, scope);
       out += truthy(v) ? run(n.then, { ...scope, dot: v }) : run(n.otherwise, scope);
-    } else {
+    } else if (n.kind === 'range') {
       const v = evalPipe(n.pipe, scope);
       const items = Array.isArray(v) ? v : v && typeof v === 'object' ? Object.keys(v).sort().map((k) => (v as Record<string, unknown>)[k]) : [];
       out += items.length ? items.map((item) => run(n.body, { ...scope, dot: item })).join('') : run(n.otherwise, scope);
