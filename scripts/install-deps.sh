@@ -6,8 +6,9 @@
 #   - running:  nothing else (berth-runtime is self-contained)
 #   - tests:    busybox-static (the test rootfs), runc and crun (conformance),
 #               docker.io and podman (interop), hyperfine (benchmarks),
-#               iproute2, util-linux, uidmap, python3 (console-socket peer),
-#               bsdutils (script(1): a terminal for the docker/podman -it tests)
+#               iproute2, util-linux, uidmap, python3 (console-socket peer, seccomp agent),
+#               bsdutils (script(1): a terminal for the docker/podman -it tests),
+#               skopeo and umoci (they read the OCI layouts berth writes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +17,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-packages=(build-essential python3 busybox-static runc crun docker.io podman hyperfine iproute2 util-linux bsdutils uidmap procps)
+packages=(build-essential python3 busybox-static runc crun docker.io podman hyperfine iproute2 util-linux bsdutils uidmap procps skopeo umoci)
 command -v node >/dev/null || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
  * is skipped with the reason — except under CI, which installs all of these:
  * there a missing requirement fails the test instead of hiding it.
  */
-export type Requirement = 'root' | 'runc' | 'crun' | 'docker' | 'podman' | 'busybox' | 'userns' | 'timens' | 'gcc' | 'python3';
+export type Requirement = 'root' | 'runc' | 'crun' | 'docker' | 'podman' | 'busybox' | 'userns' | 'timens' | 'gcc' | 'python3' | 'skopeo' | 'umoci';
 
 function which(cmd: string): boolean {
   try {
@@ -28,6 +28,8 @@ const checks: Record<Requirement, () => boolean> = {
   timens: () => existsSync('/proc/self/ns/time'),
   // static binaries the tests build (test/fixtures/probe.c): gcc and libc.a (libc6-dev, in build-essential)
   python3: () => which('python3'),
+  skopeo: () => which('skopeo'),
+  umoci: () => which('umoci'),
   gcc: () => which('gcc') && existsSync('/usr/lib/x86_64-linux-gnu/libc.a'),
 };
 
