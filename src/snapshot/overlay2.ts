@@ -6,7 +6,7 @@ import { overlayDiff } from './layer/diff.js';
 import { activeMounts, formatLower, isShortId, MAX_DEPTH, newShortId, parseLower, tooDeep, viewMounts } from './overlay-mounts.js';
 import type { SnapshotRecord } from './records.js';
 import type { DiffOptions, Mount } from './snapshotter.js';
-import { DirectorySnapshotter, ORPHAN_GRACE_MS, SNAPSHOT_ID } from './store.js';
+import { DirectorySnapshotter, SNAPSHOT_ID, type StoreOptions } from './store.js';
 
 /**
  * The overlay2 driver, on Docker's layout (overlay-mounts.ts draws it):
@@ -27,8 +27,8 @@ export class Overlay2Snapshotter extends DirectorySnapshotter {
   readonly driver = 'overlay2';
   private readonly links: string;
 
-  constructor(root: string) {
-    super(root);
+  constructor(root: string, options: StoreOptions = {}) {
+    super(root, options);
     this.links = `${root}/l`;
     mkdirSync(this.links, { recursive: true, mode: 0o700 });
     this.sweep();
@@ -159,7 +159,7 @@ export class Overlay2Snapshotter extends DirectorySnapshotter {
     for (const short of readdirSync(this.links)) {
       const path = `${this.links}/${short}`;
       const st = lstatSync(path, { throwIfNoEntry: false });
-      if (!st?.isSymbolicLink() || now - st.ctimeMs < ORPHAN_GRACE_MS) continue;
+      if (!st?.isSymbolicLink() || now - st.ctimeMs < this.orphanGraceMs) continue;
       const id = /^\.\.\/([0-9a-f]{64})\/diff$/.exec(readlinkSync(path))?.[1];
       if (id && !ids.has(id)) rmSync(path, { force: true });
     }

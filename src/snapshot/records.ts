@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { writeFileAtomic } from '../lib/atomic-write.js';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
 import type { SnapshotInfo, SnapshotKind } from './snapshotter.js';
 
@@ -124,6 +125,11 @@ export class SnapshotRecords {
     } finally {
       unlinkSync(tmp);
     }
+  }
+
+  /** Replaces an existing record whole (atomically: readers see the old one or the new one). */
+  replace(record: SnapshotRecord): void {
+    writeFileAtomic(this.path(record.key), JSON.stringify(record) + '\n', 0o600);
   }
 
   /** Removes a record; a missing one is no error. */

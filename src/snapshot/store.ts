@@ -18,7 +18,8 @@ import type { DiffOptions, Mount, SnapshotInfo, Snapshotter } from './snapshotte
  *           and delete it;
  *   commit: write the new record, then delete the old one (a crash in
  *           between leaves two records of one directory: the next open
- *           keeps the committed one).
+ *           keeps the committed one); under the same key, one atomic
+ *           rewrite of the record.
  * What a crash leaves — temp directories of dead processes, directories no
  * record names — is swept when the store is opened (sweep()).
  *
@@ -34,6 +35,11 @@ import type { DiffOptions, Mount, SnapshotInfo, Snapshotter } from './snapshotte
 export const ORPHAN_GRACE_MS = 10 * 60 * 1000;
 
 export type SnapshotDriver = Snapshotter['driver'];
+
+export interface StoreOptions {
+  /** Default ORPHAN_GRACE_MS; tests that simulate a crash set 0. */
+  orphanGraceMs?: number | undefined;
+}
 
 export function notFound(op: string, key: string): EngineError {
   return new EngineError('NotFound', 'SNAPSHOT_NOT_FOUND', `${op} snapshot ${JSON.stringify(key)}: no such snapshot`);
@@ -93,7 +99,14 @@ export abstract class DirectorySnapshotter implements Snapshotter {
   protected readonly tmp: string;
   private readonly applying = new Map<string, { parent: string | undefined; done: Promise<SnapshotInfo> }>();
 
-  constructor(readonly root: string) {
+  /** How old a directory no record names must be before a sweep removes it. */
+  protected readonly orphanGraceMs: number;
+
+  constructor(
+    readonly root: string,
+    options: StoreOptions = {},
+  ) {
+    this.orphanGraceMs = options.orphanGraceMs ?? ORPHAN_GRACE_MS;
     mkdirSync(root, { recursive: true, mode: 0o710 });
     this.records = new SnapshotRecords(root);
     this.tmp = `${root}/tmp`;
@@ -209,11 +222,16 @@ export abstract class DirectorySnapshotter implements Snapshotter {
     checkKey(name, 'snapshot name');
     const record = this.get('commit', key);
     if (record.kind !== 'active') throw wrongKind('commit', record, 'an active one');
-    if (this.records.get(name)) throw exists('commit', name);
+    if (name !== key && this.records.get(name)) throw exists('commit', name);
     this.notMounted('commit', record);
     const done: SnapshotRecord = { key: name, kind: 'committed', id: record.id, parent: record.parent, created: new Date().toISOString() };
-    if (!this.records.create(done)) throw exists('commit', name);
-    this.records.remove(key);
+    if (name === key) {
+      // committed under its own key (a container's init layer): one atomic rewrite
+      this.records.replace(done);
+    } else {
+      if (!this.records.create(done)) throw exists('commit', name);
+      this.records.remove(key);
+    }
     this.committed(record.id!);
     return infoOf(done);
   }
@@ -312,7 +330,7 @@ export abstract class DirectorySnapshotter implements Snapshotter {
     for (const id of this.directoryIds()) {
       if (byId.has(id)) continue;
       const st = lstatSync(this.directoryOf(id), { throwIfNoEntry: false });
-      if (st && now - st.ctimeMs > ORPHAN_GRACE_MS) this.destroy(id);
+      if (st && now - st.ctimeMs >= this.orphanGraceMs) this.destroy(id);
     }
   }
 }

@@ -5,7 +5,7 @@ import { applyLayer } from './layer/apply.js';
 import { plainDiff } from './layer/diff.js';
 import type { SnapshotRecord } from './records.js';
 import type { DiffOptions, Mount } from './snapshotter.js';
-import { DirectorySnapshotter, SNAPSHOT_ID } from './store.js';
+import { DirectorySnapshotter, SNAPSHOT_ID, type StoreOptions } from './store.js';
 
 /**
  * The copy driver, for hosts without overlayfs (Docker's `vfs`): every
@@ -28,8 +28,8 @@ export class VfsSnapshotter extends DirectorySnapshotter {
   /** An empty tree: what a snapshot without a parent is compared against. */
   private readonly empty: string;
 
-  constructor(root: string) {
-    super(root);
+  constructor(root: string, options: StoreOptions = {}) {
+    super(root, options);
     this.trees = `${root}/dir`;
     this.empty = `${root}/empty`;
     mkdirSync(this.trees, { recursive: true, mode: 0o700 });
