@@ -67,7 +67,11 @@ export interface Snapshotter {
   view(key: string, parent: string): Mount[];
   /** The mounts of an existing active snapshot or view. */
   mounts(key: string): Mount[];
-  /** Active `key` becomes committed `name`; `key` is gone afterwards. */
+  /**
+   * Active `key` becomes committed `name`; `key` is gone afterwards — unless
+   * `name` is `key`: a container's init layer is committed under its own key.
+   * The snapshot must not be mounted.
+   */
   commit(name: string, key: string): SnapshotInfo;
   /** The changes of active `key` over its parent, as a deterministic layer tar. */
   diff(key: string, options?: DiffOptions): Readable;
