@@ -6,7 +6,7 @@ import { overlayDiff } from './layer/diff.js';
 import { activeMounts, formatLower, isShortId, MAX_DEPTH, newShortId, parseLower, tooDeep, viewMounts } from './overlay-mounts.js';
 import type { SnapshotRecord } from './records.js';
 import type { DiffOptions, Mount } from './snapshotter.js';
-import { DirectorySnapshotter, SNAPSHOT_ID, type StoreOptions } from './store.js';
+import { DirectorySnapshotter, layerError, SNAPSHOT_ID, type StoreOptions } from './store.js';
 
 /**
  * The overlay2 driver, on Docker's layout (overlay-mounts.ts draws it):
@@ -105,7 +105,7 @@ export class Overlay2Snapshotter extends DirectorySnapshotter {
       this.place(build, id, lower);
     } catch (err) {
       rmSync(build, { recursive: true, force: true });
-      throw err;
+      throw layerError(key, `${build}/diff`, err);
     }
   }
 

@@ -53,6 +53,18 @@ function exists(op: string, key: string): EngineError {
   return new EngineError('Conflict', 'SNAPSHOT_EXISTS', `${op} snapshot ${JSON.stringify(key)}: a snapshot with this key exists already`, { hint: 'remove it first, or choose another key' });
 }
 
+/**
+ * A failure to unpack layer `key` into the build directory `target`, named
+ * by the layer rather than by a temp path the user never sees: `apply
+ * layer "sha256:…": corrupt tar archive at byte 1536: …`.
+ */
+export function layerError(key: string, target: string, err: unknown): unknown {
+  if (!(err instanceof EngineError)) return err;
+  const inner = `apply layer to ${JSON.stringify(target)}: `;
+  const why = err.message.startsWith(inner) ? err.message.slice(inner.length) : err.message;
+  return new EngineError(err.kind, err.code, `apply layer ${JSON.stringify(key)}: ${why}`, { cause: err, ...(err.hint ? { hint: err.hint } : {}) });
+}
+
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);

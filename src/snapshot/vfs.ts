@@ -5,7 +5,7 @@ import { applyLayer } from './layer/apply.js';
 import { plainDiff } from './layer/diff.js';
 import type { SnapshotRecord } from './records.js';
 import type { DiffOptions, Mount } from './snapshotter.js';
-import { DirectorySnapshotter, SNAPSHOT_ID, type StoreOptions } from './store.js';
+import { DirectorySnapshotter, layerError, SNAPSHOT_ID, type StoreOptions } from './store.js';
 
 /**
  * The copy driver, for hosts without overlayfs (Docker's `vfs`): every
@@ -49,7 +49,7 @@ export class VfsSnapshotter extends DirectorySnapshotter {
     return readdirSync(this.trees).filter((n) => SNAPSHOT_ID.test(n));
   }
 
-  protected async buildLayer(_key: string, id: string, parent: SnapshotRecord | undefined, tar: AsyncIterable<Uint8Array>): Promise<void> {
+  protected async buildLayer(key: string, id: string, parent: SnapshotRecord | undefined, tar: AsyncIterable<Uint8Array>): Promise<void> {
     const build = this.newTemp();
     try {
       if (parent) await copyTree(this.directoryOf(parent.id!), build);
@@ -58,7 +58,7 @@ export class VfsSnapshotter extends DirectorySnapshotter {
       renameSync(build, this.directoryOf(id));
     } catch (err) {
       rmSync(build, { recursive: true, force: true });
-      throw err;
+      throw layerError(key, build, err);
     }
   }
 
