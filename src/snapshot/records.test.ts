@@ -40,6 +40,14 @@ describe('snapshot records (no root)', () => {
     assert.deepEqual(infoOf(records.get('a')!), { key: 'a', kind: 'committed', created });
   });
 
+  it('sweeps the temp files of record writes whose process is gone, and only those', () => {
+    const records = new SnapshotRecords(root);
+    const names = ['.sha256:x.123-abcd.tmp', 'k.json.tmp-123', '.live.456-ef.tmp', 'k.json.tmp-456', 'k.json'];
+    for (const n of names) writeFileSync(join(root, 'metadata', n), '');
+    records.sweep((pid) => pid === 456);
+    assert.deepEqual(readdirSync(join(root, 'metadata')).sort(), ['.live.456-ef.tmp', 'k.json', 'k.json.tmp-456']);
+  });
+
   it('refuses a damaged record with the file named and a hint', () => {
     const records = new SnapshotRecords(root);
     writeFileSync(join(root, 'metadata', 'x.json'), '{"key":"x","kind":"committed","created":"2024-01-01T00:00:00Z"}');

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { writeFileAtomic } from '../lib/atomic-write.js';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
 import type { SnapshotInfo, SnapshotKind } from './snapshotter.js';
@@ -130,6 +130,18 @@ export class SnapshotRecords {
   /** Replaces an existing record whole (atomically: readers see the old one or the new one). */
   replace(record: SnapshotRecord): void {
     writeFileAtomic(this.path(record.key), JSON.stringify(record) + '\n', 0o600);
+  }
+
+  /**
+   * Removes the temp files of record writes that processes for which
+   * `alive` says no never finished (`.<key>.<pid>-<random>.tmp` of create,
+   * `<key>.json.tmp-<pid>` of replace).
+   */
+  sweep(alive: (pid: number) => boolean): void {
+    for (const name of readdirSync(this.dir)) {
+      const pid = /^\..*\.(\d+)-[0-9a-f]+\.tmp$/.exec(name)?.[1] ?? /\.json\.tmp-(\d+)$/.exec(name)?.[1];
+      if (pid !== undefined && !alive(Number(pid))) rmSync(`${this.dir}/${name}`, { force: true });
+    }
   }
 
   /** Removes a record; a missing one is no error. */

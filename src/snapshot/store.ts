@@ -41,7 +41,7 @@ export interface StoreOptions {
   orphanGraceMs?: number | undefined;
 }
 
-export function notFound(op: string, key: string): EngineError {
+function notFound(op: string, key: string): EngineError {
   return new EngineError('NotFound', 'SNAPSHOT_NOT_FOUND', `${op} snapshot ${JSON.stringify(key)}: no such snapshot`);
 }
 
@@ -318,15 +318,17 @@ export abstract class DirectorySnapshotter implements Snapshotter {
   }
 
   /**
-   * Clears what crashes left (see the file's comment): temp directories of
-   * processes that are gone, the second record of an interrupted commit,
-   * and directories no record names once they are older than the grace.
+   * Clears what crashes left (see the file's comment): temp directories and
+   * record files of processes that are gone, the second record of an
+   * interrupted commit, and directories no record names once they are
+   * older than the grace.
    */
   protected sweep(): void {
     for (const name of readdirSync(this.tmp)) {
       const pid = Number(name.split('-')[0]);
       if (!Number.isInteger(pid) || !alive(pid)) rmSync(`${this.tmp}/${name}`, { recursive: true, force: true });
     }
+    this.records.sweep(alive);
     const byId = new Map<string, SnapshotRecord>();
     for (const r of this.records.list()) {
       if (!r.id) continue;
