@@ -68,6 +68,19 @@ function holdsSnapshots(root: string): boolean {
   }
 }
 
+/** Probe results by driver root: a process (the daemon, a test run) mounts once per data root. */
+const probed = new Map<string, ReturnType<typeof probeOverlay>>();
+
+function probeOnce(root: string): ReturnType<typeof probeOverlay> {
+  let result = probed.get(root);
+  if (!result) {
+    mkdirSync(root, { recursive: true, mode: 0o710 });
+    result = probeOverlay(root);
+    probed.set(root, result);
+  }
+  return result;
+}
+
 function open(driver: SnapshotDriver, root: string): Snapshotter {
   return driver === 'overlay2' ? new Overlay2Snapshotter(root) : new VfsSnapshotter(root);
 }
@@ -86,8 +99,7 @@ export function createSnapshotter(dataRoot: string, options: SnapshotterOptions 
   if (options.driver === 'overlay2') {
     // a root with overlay2 snapshots proved itself when they were made
     if (!holdsSnapshots(rootOf('overlay2'))) {
-      mkdirSync(rootOf('overlay2'), { recursive: true, mode: 0o710 });
-      const probe = probeOverlay(rootOf('overlay2'));
+      const probe = probeOnce(rootOf('overlay2'));
       if (!probe.ok) {
         throw new EngineError('Unavailable', 'SNAPSHOT_DRIVER', `use storage driver overlay2: ${probe.why}`, { hint: 'use the vfs driver (--storage-driver vfs), or put the data root on ext4 or xfs' });
       }
@@ -99,8 +111,7 @@ export function createSnapshotter(dataRoot: string, options: SnapshotterOptions 
   if (prior.length > 1) {
     throw new EngineError('Conflict', 'SNAPSHOT_DRIVER', `open snapshots in ${JSON.stringify(dataRoot)}: both overlay2 and vfs hold snapshots`, { hint: 'choose one with --storage-driver' });
   }
-  mkdirSync(rootOf('overlay2'), { recursive: true, mode: 0o710 });
-  const probe = probeOverlay(rootOf('overlay2'));
+  const probe = probeOnce(rootOf('overlay2'));
   if (probe.ok) return open('overlay2', rootOf('overlay2'));
   rmSync(rootOf('overlay2'), { recursive: true, force: true });
   warn(`storage driver overlay2 is not usable, falling back to vfs (every layer a full copy: slower, and larger on disk): ${probe.why}`);

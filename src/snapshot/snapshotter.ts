@@ -55,9 +55,10 @@ export interface Snapshotter {
   /**
    * Unpacks a layer (an uncompressed tar, whiteouts in tar form) as the
    * committed snapshot `key` (its chain ID) over `parent`. When `key`
-   * exists already the input is not read and the existing one is returned:
-   * layers shared by images are stored once. Atomic: a failure leaves no
-   * snapshot and no partial directory.
+   * exists already the input is not read (nor closed: its owner closes
+   * it) and the existing one is returned: layers shared by images are
+   * stored once. Atomic: a failure leaves no snapshot and no partial
+   * directory.
    */
   applyLayer(key: string, parent: string | undefined, tar: AsyncIterable<Uint8Array>): Promise<SnapshotInfo>;
 
