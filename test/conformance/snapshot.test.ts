@@ -11,10 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import { EngineError } from '../../src/errors/engine-error.js';
-import { createSnapshotter, probeOverlay } from '../../src/snapshot/create.js';
+import { createSnapshotter } from '../../src/snapshot/create.js';
 import { buildTar, collect, describeTree, listTar, truncateAt, type FixtureEntry } from '../../src/snapshot/layer/testing.js';
 import type { Mount, Snapshotter } from '../../src/snapshot/snapshotter.js';
 import { mountAll, mountPointsUnder, unmount } from '../../src/sys/mounts.js';
+import { missingOverlay } from '../helpers/overlay.js';
 import { missing } from '../helpers/requirements.js';
 
 export type SnapshotterFactory = (dataRoot: string) => Snapshotter;
@@ -343,16 +344,6 @@ function storedFiles(root: string): number {
 }
 
 const root = missing('root');
-const overlaySkip = ((): string | false => {
-  if (root) return root;
-  const dir = mkdtempSync(join(tmpdir(), 'berth-test-probe-'));
-  try {
-    const probe = probeOverlay(dir);
-    return probe.ok ? false : `needs overlayfs: ${probe.why}`;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-})();
 
-snapshotterSuite('overlay2', (dataRoot) => createSnapshotter(dataRoot, { driver: 'overlay2' }), overlaySkip);
+snapshotterSuite('overlay2', (dataRoot) => createSnapshotter(dataRoot, { driver: 'overlay2' }), missingOverlay());
 snapshotterSuite('vfs', (dataRoot) => createSnapshotter(dataRoot, { driver: 'vfs' }), root);

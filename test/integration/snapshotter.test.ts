@@ -13,12 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import { EngineError } from '../../src/errors/engine-error.js';
-import { createSnapshotter, probeOverlay } from '../../src/snapshot/create.js';
+import { createSnapshotter } from '../../src/snapshot/create.js';
 import { buildTar, type FixtureEntry } from '../../src/snapshot/layer/testing.js';
 import { Overlay2Snapshotter } from '../../src/snapshot/overlay2.js';
 import { VfsSnapshotter } from '../../src/snapshot/vfs.js';
 import type { SnapshotRecord } from '../../src/snapshot/records.js';
 import { mountAll, mountPointsUnder, MOUNT_DATA_MAX, planMount, unmount } from '../../src/sys/mounts.js';
+import { missingOverlay } from '../helpers/overlay.js';
 import { missing } from '../helpers/requirements.js';
 
 const from = (data: Buffer): AsyncIterable<Uint8Array> => (async function* () { yield data; })();
@@ -28,15 +29,7 @@ const record = (root: string, key: string): SnapshotRecord => JSON.parse(readFil
 const deadPid = (): number => spawnSync('true').pid!;
 
 const skip = missing('root');
-const overlaySkip = skip || (() => {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-test-probe-'));
-  try {
-    const probe = probeOverlay(dir);
-    return probe.ok ? false : `needs overlayfs: ${probe.why}`;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-})();
+const overlaySkip = missingOverlay();
 
 let work = '';
 const mounted: string[] = [];
