@@ -104,6 +104,12 @@ export interface ChildImageOptions {
   parent?: ImageConfig;
   /** DiffID of the new layer; none, or the empty layer's, for a metadata-only step. */
   diffId?: Digest;
+  /**
+   * Whether the step made no layer. By default a step whose layer is the
+   * empty tar made none (docker commit of an unchanged container); import
+   * sets it false: Docker's import keeps even an empty tar as the layer.
+   */
+  emptyLayer?: boolean;
   /** The new image's run config: the parent's (for commit, the container's) after --change. */
   config?: ContainerConfig;
   /** The history entry: `created_by` is the step (commit: the container's command), `comment` the message. */
@@ -126,7 +132,7 @@ export interface ChildImageOptions {
 export function childImageConfig(options: ChildImageOptions): ImageConfig {
   const parent = options.parent;
   const created = (options.created ?? new Date()).toISOString();
-  const emptyLayer = options.diffId === undefined || options.diffId === EMPTY_LAYER_DIFF_ID;
+  const emptyLayer = options.diffId === undefined || (options.emptyLayer ?? options.diffId === EMPTY_LAYER_DIFF_ID);
   const platform = options.platform ?? (parent ? { architecture: parent.architecture, os: parent.os, variant: parent.variant } : hostPlatform());
 
   const entry: History = { created };
