@@ -1,6 +1,6 @@
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { errnoOf } from '../errors/engine-error.js';
+import { EngineError, errnoOf } from '../errors/engine-error.js';
 import { applyLayer } from './layer/apply.js';
 import { overlayDiff } from './layer/diff.js';
 import { activeMounts, formatLower, isShortId, MAX_DEPTH, newShortId, parseLower, tooDeep, viewMounts } from './overlay-mounts.js';
@@ -48,8 +48,9 @@ export class Overlay2Snapshotter extends DirectorySnapshotter {
 
   /** The short names of a committed snapshot's chain: its own first, then those below. */
   private chain(record: SnapshotRecord): string[] {
-    const dir = this.directoryOf(record.id!);
-    const own = readFileSync(`${dir}/link`, 'utf8').trim();
+    const path = `${this.directoryOf(record.id!)}/link`;
+    const own = readFileSync(path, 'utf8').trim();
+    if (!isShortId(own)) throw new EngineError('Internal', 'SNAPSHOT_LAYOUT', `read "${path}": not a short id`, { hint: 'the snapshot directory is damaged; remove the image and pull it again' });
     return [own, ...this.lowerOf(record.id!)];
   }
 
@@ -92,7 +93,9 @@ export class Overlay2Snapshotter extends DirectorySnapshotter {
   private newBuild(): string {
     const build = this.newTemp();
     mkdirSync(build, { mode: 0o710 });
-    mkdirSync(`${build}/diff`, { mode: 0o755 });
+    mkdirSync(`${build}/diff`);
+    // a container's / when the layer's archive has no entry for it: 0755 whatever the umask
+    chmodSync(`${build}/diff`, 0o755);
     return build;
   }
 

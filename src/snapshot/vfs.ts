@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { copyTree, copyTreeSync } from '../sys/copy-tree.js';
 import { applyLayer } from './layer/apply.js';
@@ -37,6 +37,12 @@ export class VfsSnapshotter extends DirectorySnapshotter {
     this.sweep();
   }
 
+  /** A tree without a parent: an empty directory, 0755 whatever the umask (a container's / unless the archive says otherwise). */
+  private emptyTree(path: string): void {
+    mkdirSync(path);
+    chmodSync(path, 0o755);
+  }
+
   protected directoryOf(id: string): string {
     return `${this.trees}/${id}`;
   }
@@ -53,7 +59,7 @@ export class VfsSnapshotter extends DirectorySnapshotter {
     const build = this.newTemp();
     try {
       if (parent) await copyTree(this.directoryOf(parent.id!), build);
-      else mkdirSync(build, { mode: 0o755 });
+      else this.emptyTree(build);
       await applyLayer(build, tar, { mode: 'plain' });
       renameSync(build, this.directoryOf(id));
     } catch (err) {
@@ -66,7 +72,7 @@ export class VfsSnapshotter extends DirectorySnapshotter {
     const build = this.newTemp();
     try {
       if (parent) copyTreeSync(this.directoryOf(parent.id!), build);
-      else mkdirSync(build, { mode: 0o755 });
+      else this.emptyTree(build);
       renameSync(build, this.directoryOf(id));
     } catch (err) {
       rmSync(build, { recursive: true, force: true });

@@ -6,7 +6,7 @@
  * checks that /proc/self/mountinfo has nothing left under its directories.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync, chmodSync, chownSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync, chmodSync, chownSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
@@ -134,9 +134,11 @@ export function snapshotterSuite(name: string, make: SnapshotterFactory, skip: s
       assert.deepEqual(s.stat('export'), { key: 'export', kind: 'view', parent: top, created: s.stat('export')!.created });
     });
 
-    it('shows a single layer through a read-only view, and the layer alone', async () => {
-      const [base] = await chain(s, [BASE]);
+    it('shows a single layer through a read-only view, and the layer alone; its root is 0755 whatever the umask', async () => {
+      const umask = process.umask(0o077);
+      const [base] = await chain(s, [BASE]).finally(() => process.umask(umask));
       const view = mountAt(s.view('v', base!));
+      assert.equal(statSync(view).mode & 0o7777, 0o755);
       assert.deepEqual(names(view), ['bin', 'bin/sh', 'etc', 'etc/hosts', 'etc/passwd', 'home', 'home/user', 'home/user/notes', 'lib', 'lib/libc.so', 'lib/libc.so.6', 'usr', 'usr/share', 'usr/share/doc', 'usr/share/doc/a', 'usr/share/doc/b']);
       assert.equal(contents(view)['home/user/notes'], `file 600 1000:1000 ${describeTree(view)['home/user/notes']!.content}`);
       assert.throws(() => writeFileSync(join(view, 'x'), 'x'), /EROFS/);
