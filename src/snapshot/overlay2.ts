@@ -1,4 +1,5 @@
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
 import { applyLayer } from './layer/apply.js';
@@ -133,6 +134,17 @@ export class Overlay2Snapshotter extends DirectorySnapshotter {
   protected diffOf(record: SnapshotRecord, _parent: SnapshotRecord | undefined, options: DiffOptions): Readable {
     // the upper directory is the diff: whiteouts and opaque marks become their tar forms
     return overlayDiff(this.ownFiles(record.id!), options.excludeContentsOf ? { excludeContentsOf: options.excludeContentsOf } : {});
+  }
+
+  graphDriverData(key: string): Record<string, string> | null {
+    const record = this.get('inspect', key);
+    if (!record.id) return null;
+    const dir = this.directoryOf(record.id);
+    // Docker names the real directories the short links point to
+    const real = this.lowerOf(record.id).map((short) => resolve(this.links, readlinkSync(`${this.links}/${short}`)));
+    const data: Record<string, string> = { MergedDir: `${dir}/merged`, UpperDir: `${dir}/diff`, WorkDir: `${dir}/work` };
+    if (real.length > 0) data['LowerDir'] = real.join(':');
+    return data;
   }
 
   protected committed(id: string): void {

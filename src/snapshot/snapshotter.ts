@@ -80,4 +80,10 @@ export interface Snapshotter {
   remove(key: string): void;
   /** Bytes used by the snapshot's own files (not its parents'). */
   usage(key: string): number;
+  /**
+   * What `docker image inspect` shows as GraphDriver.Data for a committed
+   * snapshot (overlay2: LowerDir, MergedDir, UpperDir, WorkDir); null where
+   * the driver has none (vfs, as Docker's).
+   */
+  graphDriverData?(key: string): Record<string, string> | null;
 }
