@@ -85,7 +85,7 @@ export const blobName = (d: Digest | string): string => `blobs/sha256/${hexOf(d 
  * decoder reads, made without a zstd encoder (Node 20 has none).
  */
 export function zstdRaw(data: Buffer): Buffer {
-  const parts = [Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x50])]; // magic; no content size, no checksum; 1 MiB window
+  const parts: Buffer[] = [Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x50])]; // magic; no content size, no checksum; 1 MiB window
   const max = 128 * 1024;
   let off = 0;
   do {

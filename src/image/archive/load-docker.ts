@@ -1,5 +1,15 @@
 import { imageId } from '../config.js';
-import { checkDockerSaveManifest, DOCKER_SAVE_MANIFEST_FILE, isLayerMediaType, type ImageConfig } from '../../spec/oci-image.js';
+import { isEngineError } from '../../errors/engine-error.js';
+import {
+  checkDockerSaveManifest,
+  checkImageIndex,
+  checkImageManifest,
+  DOCKER_SAVE_MANIFEST_FILE,
+  isLayerMediaType,
+  isManifestMediaType,
+  OCI_INDEX_FILE,
+  type ImageConfig,
+} from '../../spec/oci-image.js';
 import { isDigest, type Digest } from '../../lib/digest.js';
 import { archiveError, type ArchiveMembers } from './members.js';
 import { checkConfig, loadTag, orderByParent, parseDocument, type PlannedImage } from './plan.js';
@@ -47,5 +57,32 @@ export async function planDockerArchive(members: ArchiveMembers): Promise<Planne
     if (entry.Parent) image.parent = entry.Parent as Digest;
     images.set(id, image);
   }
+  await attachManifests(members, images);
   return orderByParent([...images.values()], configs);
+}
+
+/**
+ * Docker ≥25 archives (and berth's) also hold an OCI index of the same
+ * images: the manifest that names an image's config and exactly its layer
+ * blobs is kept with it, so that saving it again sends the same manifest.
+ * dockerd ignores index.json when manifest.json is there, so a broken one
+ * does not fail the load; it only keeps nothing.
+ */
+async function attachManifests(members: ArchiveMembers, images: Map<Digest, PlannedImage>): Promise<void> {
+  if (!members.has(OCI_INDEX_FILE)) return;
+  try {
+    const index = parseDocument(await members.document(OCI_INDEX_FILE, 'the file'), OCI_INDEX_FILE, checkImageIndex);
+    for (const d of index.manifests) {
+      const path = `blobs/sha256/${d.digest.slice('sha256:'.length)}`;
+      if (!isManifestMediaType(d.mediaType) || !members.has(path) || members.digest(path, 'manifest') !== d.digest) continue;
+      const manifest = parseDocument(await members.document(path, 'manifest'), `image manifest ${d.digest}`, checkImageManifest);
+      const image = images.get(manifest.config.digest as Digest);
+      if (!image || image.manifest || manifest.layers.length !== image.layers.length) continue;
+      if (manifest.layers.every((l, i) => l.digest === members.digest(image.layers[i]!.path, 'layer'))) {
+        image.manifest = { path, mediaType: manifest.mediaType ?? d.mediaType };
+      }
+    }
+  } catch (err) {
+    if (!isEngineError(err)) throw err;
+  }
 }

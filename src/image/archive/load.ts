@@ -51,7 +51,8 @@ class Undo {
       else if (ctx.images.lookup(ref) !== undefined) ctx.images.untag(ref);
     }
     for (const id of this.images.reverse()) if (ctx.images.get(id)) ctx.images.delete(id);
-    await discardUnused(ctx, lease, this.snapshots.reverse(), blobs);
+    // an image's config blob was stored by the image store when it was added
+    await discardUnused(ctx, lease, this.snapshots.reverse(), [...blobs, ...this.images]);
   }
 }
 
