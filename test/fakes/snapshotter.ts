@@ -95,7 +95,8 @@ export class MemorySnapshotter implements Snapshotter {
   commit(name: string, key: string): SnapshotInfo {
     const s = this.mustGet(key);
     if (s.info.kind !== 'active') throw new Error(`fake: ${key} is not active`);
-    this.requireNew(name);
+    // committing under its own key is how a container's init layer is made
+    if (name !== key) this.requireNew(name);
     this.snaps.delete(key);
     const info = this.newInfo(name, 'committed', s.info.parent);
     this.snaps.set(name, { info, files: s.files });
