@@ -23,7 +23,7 @@ export interface ImageServiceOptions {
   snapshots: Snapshotter;
   /** The containers created from an image (from the engine); without it no image is in use. */
   containersUsing?: (id: Digest) => ContainerUse[];
-  /** Docker's GraphDriver.Data for a top layer, from the snapshot driver that knows its directories. */
+  /** Docker's GraphDriver.Data for a top layer; default: the snapshotter's own answer. */
   graphDriverData?: (chainId: Digest) => Record<string, string> | null;
   /** Recorded as docker_version in configs berth makes. */
   engineVersion?: string;
@@ -49,7 +49,7 @@ export class ImageService {
       snapshots: options.snapshots,
       leases: new Leases(),
       containersUsing: options.containersUsing ?? (() => []),
-      graphDriverData: options.graphDriverData ?? (() => null),
+      graphDriverData: options.graphDriverData ?? ((key) => options.snapshots.graphDriverData?.(key) ?? null),
       engineVersion: options.engineVersion,
       platform: options.platform ?? hostPlatform(),
       now: options.now ?? (() => new Date()),
