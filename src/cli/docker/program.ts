@@ -1,0 +1,145 @@
+import { createInterface } from 'node:readline/promises';
+import { Command } from 'commander';
+import { EngineError } from '../../errors/engine-error.js';
+import type { ImageService } from '../../image/service.js';
+import { DEFAULT_DATA_ROOT, openImageService, VERSION } from './context.js';
+import * as img from './images.js';
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+export interface Io {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  stdin: NodeJS.ReadStream;
+}
+
+/**
+ * `berth`: docker's commands, flags and output. For now the image commands,
+ * working on the data root in-process; with berthd (the engine issue) they
+ * become clients of its API. Handlers return text; this file prints it and
+ * turns errors into docker's exit codes (1 for these commands).
+ */
+export function buildProgram(io: Io, setExitCode: (code: number) => void): Command {
+  const program = new Command('berth')
+    .description('a Docker-compatible container engine')
+    .version(`berth version ${VERSION}`, '-v, --version')
+    .option('--data-root <dir>', 'where images and layers are kept', process.env['BERTH_DATA_ROOT'] ?? DEFAULT_DATA_ROOT)
+    .enablePositionalOptions()
+    .showHelpAfterError();
+
+  let service: ImageService | undefined;
+  const images = (): ImageService => (service ??= openImageService(program.opts<{ dataRoot: string }>().dataRoot));
+  const print = (text: string): void => {
+    if (text) io.stdout.write(text);
+  };
+  const act =
+    <A extends unknown[]>(fn: (...args: A) => Promise<void> | void) =>
+    async (...args: A): Promise<void> => {
+      try {
+        await fn(...args);
+      } catch (err) {
+        if (!(err instanceof EngineError)) throw err;
+        io.stderr.write(`Error: ${err.describe()}\n`);
+        setExitCode(1);
+      }
+    };
+  const report = ({ out, errors }: { out: string; errors: string[] }): void => {
+    print(out);
+    for (const e of errors) io.stderr.write(`${e}\n`);
+    if (errors.length) setExitCode(1);
+  };
+
+  const imagesCmd = (cmd: Command): Command =>
+    cmd
+      .argument('[repository]', 'only images of this name (name[:tag])')
+      .option('-a, --all', 'show all images (intermediate ones are hidden by default)')
+      .option('--digests', 'show digests')
+      .option('-f, --filter <filter>', 'filter output (dangling=, label=, before=, since=, reference=)', collect, [])
+      .option('--format <format>', "'table', 'json', or a Go template")
+      .option('--no-trunc', "don't truncate output")
+      .option('-q, --quiet', 'only show image IDs')
+      .action(act(async (repo: string | undefined, o: img.ImagesFlags & { trunc?: boolean }) => print(await img.images(images(), repo, { ...o, noTrunc: o.trunc === false }))));
+  const inspectCmd = (cmd: Command): Command =>
+    cmd
+      .argument('<image...>')
+      .option('-f, --format <format>', 'format the output with a Go template')
+      .action(act(async (names: string[], o: { format?: string }) => report(await img.inspect(images(), names, o.format))));
+  const historyCmd = (cmd: Command): Command =>
+    cmd
+      .argument('<image>')
+      .option('-H, --human [bool]', 'print sizes and dates in human readable format', (v) => v !== 'false', true)
+      .option('--no-trunc', "don't truncate output")
+      .option('-q, --quiet', 'only show image IDs')
+      .option('--format <format>', "'table', 'json', or a Go template")
+      .action(act(async (name: string, o: { human: boolean; trunc?: boolean; quiet?: boolean; format?: string }) => print(await img.history(images(), name, { ...o, noTrunc: o.trunc === false }))));
+  const rmiCmd = (cmd: Command): Command =>
+    cmd
+      .argument('<image...>')
+      .option('-f, --force', 'force removal of the image')
+      .option('--no-prune', 'do not delete untagged parents')
+      .action(act(async (names: string[], o: { force?: boolean; prune?: boolean }) => report(await img.removeImages(images(), names, { force: o.force, noPrune: o.prune === false }))));
+  const tagCmd = (cmd: Command): Command =>
+    cmd
+      .argument('<source>', 'SOURCE_IMAGE[:TAG]')
+      .argument('<target>', 'TARGET_IMAGE[:TAG]')
+      .action(act((source: string, target: string) => images().tag(source, target)));
+  const importCmd = (cmd: Command): Command =>
+    cmd
+      .argument('<file>', 'a tar archive (plain, gzip or zstd), or - for stdin')
+      .argument('[reference]', 'REPOSITORY[:TAG]')
+      .option('-c, --change <instruction>', 'apply a Dockerfile instruction to the image', collect, [])
+      .option('-m, --message <message>', 'commit message for the imported image')
+      .option('--platform <platform>', 'the platform of the image (only this host\'s)')
+      .action(act(async (file: string, ref: string | undefined, o: { change: string[]; message?: string }) => print(await img.importFrom(images(), file, ref, o, io.stdin))));
+  const saveCmd = (cmd: Command): Command =>
+    cmd
+      .argument('<image...>')
+      .option('-o, --output <file>', 'write to a file instead of stdout')
+      .action(act(async (names: string[], o: { output?: string }) => img.save(images(), names, o.output, io.stdout)));
+  const loadCmd = (cmd: Command): Command =>
+    cmd
+      .option('-i, --input <file>', 'read from a tar archive file instead of stdin')
+      .option('-q, --quiet', 'suppress the load output')
+      .action(act(async (o: { input?: string; quiet?: boolean }) => print(await img.load(images(), o.input, io.stdin, Boolean(o.quiet), (l) => io.stderr.write(`${l}\n`)))));
+  const pruneCmd = (cmd: Command): Command =>
+    cmd
+      .option('-a, --all', 'remove all unused images, not just dangling ones')
+      .option('-f, --force', 'do not prompt for confirmation')
+      .option('--filter <filter>', 'provide filter values (e.g. until=<timestamp>)', collect, [])
+      .action(
+        act(async (o: { all?: boolean; force?: boolean; filter: string[] }) => {
+          if (!o.force && !(await confirm(io, img.pruneWarning(o.all)))) return;
+          print(await img.prune(images(), o));
+        }),
+      );
+
+  imagesCmd(program.command('images').description('list images'));
+  inspectCmd(program.command('inspect').description('return low-level information on images'));
+  historyCmd(program.command('history').description('show the history of an image'));
+  rmiCmd(program.command('rmi').description('remove one or more images'));
+  tagCmd(program.command('tag').description('create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'));
+  importCmd(program.command('import').description('import the contents from a tarball to create a filesystem image'));
+  saveCmd(program.command('save').description('save one or more images to a tar archive (streamed to STDOUT by default)'));
+  loadCmd(program.command('load').description('load an image from a tar archive or STDIN'));
+
+  const image = program.command('image').description('manage images');
+  imagesCmd(image.command('ls').alias('list').description('list images'));
+  inspectCmd(image.command('inspect').description('display detailed information on one or more images'));
+  historyCmd(image.command('history').description('show the history of an image'));
+  rmiCmd(image.command('rm').alias('remove').description('remove one or more images'));
+  tagCmd(image.command('tag').description('create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'));
+  importCmd(image.command('import').description('import the contents from a tarball to create a filesystem image'));
+  saveCmd(image.command('save').description('save one or more images to a tar archive'));
+  loadCmd(image.command('load').description('load an image from a tar archive or STDIN'));
+  pruneCmd(image.command('prune').description('remove unused images'));
+  return program;
+}
+
+async function confirm(io: Io, question: string): Promise<boolean> {
+  const rl = createInterface({ input: io.stdin, output: io.stdout });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
