@@ -21,7 +21,7 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, 
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { busyboxRootfs, RUNTIME_BIN, TMP } from '../helpers/bundle.js';
+import { busyboxRootfs, REPO, RUNTIME_BIN, TMP } from '../helpers/bundle.js';
 import { DOCKER_DEFAULT_CAPABILITIES, DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS } from '../../src/security/defaults.js';
 import { parseProbe, probeBinary } from '../helpers/probe.js';
 import { missing } from '../helpers/requirements.js';
@@ -265,6 +265,47 @@ describe('docker run --runtime berth', { skip: missing('root', 'docker', 'busybo
     } finally {
       docker(['rm', '-f', name]);
     }
+  });
+
+  describe('images move between docker and berth (save and load)', () => {
+    const dir = join(RUN_DIR, 'berth-images');
+    const berthEnv = { ...process.env, BERTH_DATA_ROOT: join(dir, 'data') };
+    const berth = (args: string[]) => run(join(REPO, 'bin', 'berth'), args, { env: berthEnv, timeoutMs: 120_000 });
+    before(() => mkdirSync(dir, { recursive: true }));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('an image docker saved loads into berth: same ID, same layers, its files in the layer', () => {
+      const archive = join(dir, 'from-docker.tar');
+      ok(docker(['save', '-o', archive, IMAGE]));
+      const loaded = berth(['load', '-q', '-i', archive]);
+      assert.equal(loaded.status, 0, shown(loaded));
+      assert.equal(loaded.stdout, `Loaded image: ${IMAGE}:latest\n`);
+      const theirs = JSON.parse(ok(docker(['image', 'inspect', IMAGE])))[0];
+      const ours = JSON.parse(berth(['image', 'inspect', IMAGE]).stdout)[0];
+      assert.equal(ours.Id, theirs.Id);
+      assert.deepEqual(ours.RootFS.Layers, theirs.RootFS.Layers);
+      assert.deepEqual(ours.RepoTags, [`${IMAGE}:latest`]);
+      const layer = ours.GraphDriver.Data.UpperDir as string;
+      assert.deepEqual(readFileSync(join(layer, 'bin', 'busybox')), readFileSync(join(busyboxRootfs(), 'bin', 'busybox')));
+    });
+
+    it('an image berth saved loads into docker and runs there', () => {
+      const tar = join(dir, 'rootfs.tar');
+      ok(run('tar', ['-C', busyboxRootfs(), '-cf', tar, '.']));
+      const imported = berth(['import', '-c', 'CMD ["echo", "made by berth"]', tar, 'berth-test/from-berth:1']);
+      assert.equal(imported.status, 0, shown(imported));
+      const archive = join(dir, 'from-berth.tar');
+      const saved = berth(['save', '-o', archive, 'berth-test/from-berth:1']);
+      assert.equal(saved.status, 0, shown(saved));
+      assert.match(ok(docker(['load', '-i', archive])), /Loaded image: berth-test\/from-berth:1/);
+      try {
+        assert.equal(ok(docker(['run', '--rm', '--runtime', 'berth', 'berth-test/from-berth:1'])), 'made by berth\n');
+        const id = berth(['image', 'inspect', '-f', '{{.Id}}', 'berth-test/from-berth:1']).stdout.trim();
+        assert.equal(ok(docker(['image', 'inspect', '-f', '{{.Id}}', 'berth-test/from-berth:1'])).trim(), id);
+      } finally {
+        docker(['rmi', 'berth-test/from-berth:1']);
+      }
+    });
   });
 
   it('leaves no container state in berth-runtime once docker removed its containers', () => {
