@@ -55,7 +55,8 @@ function mergeConfig(config: ContainerConfig, container: ContainerConfig | undef
   const out: ContainerConfig = { ...config };
   if (!out.User) out.User = container.User;
   if (!out.Cmd?.length && !out.Entrypoint?.length) out.Cmd = container.Cmd;
-  if (!out.Entrypoint?.length) out.Entrypoint = container.Entrypoint;
+  // an empty ENTRYPOINT given in the changes stays empty; only none at all is inherited
+  if (out.Entrypoint === undefined || out.Entrypoint === null) out.Entrypoint = container.Entrypoint;
   if (!out.WorkingDir) out.WorkingDir = container.WorkingDir;
   if (!out.Env?.length) out.Env = container.Env;
   if (!out.ExposedPorts || Object.keys(out.ExposedPorts).length === 0) out.ExposedPorts = container.ExposedPorts;

@@ -42,24 +42,31 @@ export async function blobCompression(ctx: ImageContext, digest: Digest): Promis
   }
 }
 
-/** The uncompressed bytes of a stored blob, hashed on the way: `digest()` is valid once they have all been read. */
-async function uncompressedBlob(ctx: ImageContext, digest: Digest): Promise<{ stream: AsyncIterable<Buffer>; digest: () => Digest | undefined }> {
+/**
+ * The uncompressed bytes of a stored blob, hashed on the way: `digest()`
+ * is valid once they have all been read. `close()` releases the blob
+ * whether or not it was read (an apply may fail, or find the layer there).
+ */
+async function uncompressedBlob(ctx: ImageContext, digest: Digest): Promise<{ stream: AsyncIterable<Buffer>; digest: () => Digest | undefined; close: () => void }> {
   const raw: Readable = await ctx.content.openRead(digest);
-  const { stream } = await decompress(raw);
+  const close = (): void => void raw.destroy();
+  let stream: AsyncIterable<Buffer>;
+  try {
+    ({ stream } = await decompress(raw));
+  } catch (err) {
+    close();
+    throw err;
+  }
   const hash = createHash('sha256');
   let result: Digest | undefined;
   async function* hashed(): AsyncGenerator<Buffer> {
-    try {
-      for await (const chunk of stream) {
-        hash.update(chunk);
-        yield chunk;
-      }
-      result = `sha256:${hash.digest('hex')}` as Digest;
-    } finally {
-      raw.destroy();
+    for await (const chunk of stream) {
+      hash.update(chunk);
+      yield chunk;
     }
+    result = `sha256:${hash.digest('hex')}` as Digest;
   }
-  return { stream: hashed(), digest: () => result };
+  return { stream: hashed(), digest: () => result, close };
 }
 
 /**
@@ -73,8 +80,12 @@ export async function verifyLayerBlob(ctx: ImageContext, blob: BlobRef, diffId: 
     if (blob.digest !== diffId) throw diffIdMismatch(blob.digest, diffId, blob.digest);
     return;
   }
-  const { stream, digest } = await uncompressedBlob(ctx, blob.digest);
-  for await (const chunk of stream) void chunk;
+  const { stream, digest, close } = await uncompressedBlob(ctx, blob.digest);
+  try {
+    for await (const chunk of stream) void chunk;
+  } finally {
+    close();
+  }
   if (digest() !== diffId) throw diffIdMismatch(blob.digest, diffId, digest()!);
 }
 
@@ -98,32 +109,36 @@ export async function unpackLayer(ctx: ImageContext, layer: LayerToUnpack, lease
     }
     return true;
   }
-  const { stream, digest } = await uncompressedBlob(ctx, layer.blob.digest);
-  const it = stream[Symbol.asyncIterator]();
-  // the check runs when the input ends, so a snapshotter that reads to the end fails the apply itself
-  const checked: AsyncIterable<Buffer> = {
-    [Symbol.asyncIterator]: () => ({
-      next: async () => {
-        const next = await it.next();
-        if (next.done && digest() !== layer.diffId) throw diffIdMismatch(layer.blob.digest, layer.diffId, digest()!);
-        return next;
-      },
-      return: async () => (await it.return?.()) ?? { done: true, value: undefined },
-    }),
-  };
-  await ctx.snapshots.applyLayer(layer.chainId, layer.parent, checked);
-  if (digest() === undefined) {
-    // the snapshotter stopped at the end-of-archive marker: read the rest here before trusting the layer
-    try {
-      for (let next = await it.next(); !next.done; next = await it.next()) void next;
-    } catch (err) {
-      ctx.snapshots.remove(layer.chainId);
-      throw err;
+  const { stream, digest, close } = await uncompressedBlob(ctx, layer.blob.digest);
+  try {
+    const it = stream[Symbol.asyncIterator]();
+    // the check runs when the input ends, so a snapshotter that reads to the end fails the apply itself
+    const checked: AsyncIterable<Buffer> = {
+      [Symbol.asyncIterator]: () => ({
+        next: async () => {
+          const next = await it.next();
+          if (next.done && digest() !== layer.diffId) throw diffIdMismatch(layer.blob.digest, layer.diffId, digest()!);
+          return next;
+        },
+        return: async () => (await it.return?.()) ?? { done: true, value: undefined },
+      }),
+    };
+    await ctx.snapshots.applyLayer(layer.chainId, layer.parent, checked);
+    if (digest() === undefined) {
+      // the snapshotter stopped at the end-of-archive marker: read the rest here before trusting the layer
+      try {
+        for (let next = await it.next(); !next.done; next = await it.next()) void next;
+      } catch (err) {
+        ctx.snapshots.remove(layer.chainId);
+        throw err;
+      }
+      if (digest() !== layer.diffId) {
+        ctx.snapshots.remove(layer.chainId);
+        throw diffIdMismatch(layer.blob.digest, layer.diffId, digest()!);
+      }
     }
-    if (digest() !== layer.diffId) {
-      ctx.snapshots.remove(layer.chainId);
-      throw diffIdMismatch(layer.blob.digest, layer.diffId, digest()!);
-    }
+  } finally {
+    close();
   }
   return true;
 }

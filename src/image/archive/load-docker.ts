@@ -31,13 +31,13 @@ export async function planDockerArchive(members: ArchiveMembers): Promise<Planne
   const configs = new Map<Digest, ImageConfig>();
   for (const [i, entry] of entries.entries()) {
     const where = `${DOCKER_SAVE_MANIFEST_FILE} [${i}]`;
-    const configBytes = await members.document(entry.Config, `the config ${where} names,`);
+    const configBytes = await members.document(entry.Config, `${where}: config`);
     const { config, diffIds } = checkConfig(configBytes, `image config ${JSON.stringify(entry.Config)}`);
     if (entry.Layers.length !== diffIds.length) {
       throw archiveError('LAYER_COUNT_MISMATCH', `invalid manifest: ${where} has ${entry.Layers.length} layers, its config ${diffIds.length}`);
     }
     const layers = entry.Layers.map((path, j) => {
-      members.size(path, `layer ${j} of ${where},`);
+      members.size(path, `${where}: layer ${j}`);
       const source = entry.LayerSources?.[diffIds[j]!];
       // a layer source's media type is kept when it describes this very member
       return { path, diffId: diffIds[j]!, ...(source && isLayerMediaType(source.mediaType) && source.digest === members.digest(path, 'layer') ? { mediaType: source.mediaType } : {}) };
