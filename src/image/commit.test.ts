@@ -110,13 +110,15 @@ describe('commit', () => {
     assert.deepEqual(await picture(h), before);
   });
 
-  it('pauses the container around reading its layer when asked', async () => {
+  it('pauses the container around reading its layer when asked, and leaves volumes\' contents out', async () => {
     const h = harness();
     await withBase(h);
     h.snapshots.prepare('ctr', BASE);
     const calls: string[] = [];
-    await h.service.commit('ctr', { parentImage: 'base:1', pause: async () => (calls.push('pause'), async () => void calls.push('resume')) });
-    assert.deepEqual(calls, ['pause', 'resume']);
+    const diff = h.snapshots.diff.bind(h.snapshots);
+    h.snapshots.diff = (key, options) => (calls.push(`diff ${JSON.stringify(options)}`), diff(key, options));
+    await h.service.commit('ctr', { parentImage: 'base:1', excludeContentsOf: ['/data'], pause: async () => (calls.push('pause'), async () => void calls.push('resume')) });
+    assert.deepEqual(calls, ['pause', 'diff {"excludeContentsOf":["/data"]}', 'resume']);
   });
 });
 

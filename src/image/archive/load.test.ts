@@ -28,8 +28,10 @@ const CHILD_DIFF = 'sha256:0b1566b9daa6d2d3a2ae56196ce4e7de1dd43d3a00c932b7a2cad
 describe('load: Docker 20.10 archives', () => {
   it('loads both images with the IDs, tags and files dockerd gives, following the shared layer symlink', async () => {
     const h = harness();
-    const result = await h.service.load(chunks(fixture('docker-20.10-save.tar'), 3000));
+    const progress: string[] = [];
+    const result = await h.service.load(chunks(fixture('docker-20.10-save.tar'), 3000), { onProgress: (e) => progress.push(`${e.layer} ${e.index + 1}/${e.count}`) });
     assert.deepEqual(result.loaded, ['fixture/base:1.0', 'fixture/child:latest']);
+    assert.deepEqual(progress, ['e4f7e9150022 1/1', 'e4f7e9150022 1/2', '0b1566b9daa6 2/2']);
     assert.deepEqual(result.images.map((i) => i.id), [BASE_ID, CHILD_ID]);
     const [, top] = chainIds([BASE_DIFF, CHILD_DIFF]);
     assert.deepEqual(h.snapshots.tree(top!), { etc: '', 'etc/motd': 'hello from the base\n', 'etc/note': 'added by the child\n', 'etc/passwd': 'root:x:0:0:root:/root:/bin/sh\n' });
