@@ -19,12 +19,10 @@ export function openImageService(dataRoot: string): ImageService {
   }
   const root = resolve(dataRoot);
   const content = new LocalContentStore(join(root, 'content'));
-  const snapshots = createSnapshotter(root);
   return new ImageService({
     content,
     images: new ImageStore(join(root, 'image'), content),
-    snapshots,
-    graphDriverData: (chainId) => snapshots.graphDriverData?.(chainId) ?? null,
+    snapshots: createSnapshotter(root),
     engineVersion: VERSION,
   });
 }

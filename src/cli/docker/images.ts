@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
 import { EngineError } from '../../errors/engine-error.js';
 import type { ImageService } from '../../image/service.js';
+import { shortId } from '../../lib/digest.js';
 import type { ImageSummary } from '../../image/list.js';
 import { renderInspect, renderList, type ListFormat } from './format/render.js';
 import { ago, humanSize } from './format/units.js';
@@ -25,7 +26,6 @@ export function parseFilters(flags: string[]): Filters {
   return filters;
 }
 
-const shortId = (id: string): string => id.replace(/^sha256:/, '').slice(0, 12);
 
 const IMAGES_FORMAT: ListFormat = {
   table: 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}',

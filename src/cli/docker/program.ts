@@ -89,7 +89,6 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
       .argument('[reference]', 'REPOSITORY[:TAG]')
       .option('-c, --change <instruction>', 'apply a Dockerfile instruction to the image', collect, [])
       .option('-m, --message <message>', 'commit message for the imported image')
-      .option('--platform <platform>', 'the platform of the image (only this host\'s)')
       .action(act(async (file: string, ref: string | undefined, o: { change: string[]; message?: string }) => print(await img.importFrom(images(), file, ref, o, io.stdin))));
   const saveCmd = (cmd: Command): Command =>
     cmd
