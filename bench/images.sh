@@ -6,7 +6,8 @@
 #            snapshot over the image, bench/commit-driver.ts, until the
 #            engine has containers)
 #   save     the imported image to a tar file
-#   load     that tar file back (the image removed before each run)
+#   load     that tar file back (before each run every image holding that
+#            layer is removed, so each engine stores and unpacks it anew)
 # Each engine keeps its state in a private directory: a dockerd of its own
 # (no network, no iptables), podman with --root/--runroot, berth with its
 # own data root. Prints the medians and berth's speed-up over the faster
@@ -55,7 +56,7 @@ add -n "berth import" --prepare "$berth rmi -f bench/imp:1 >/dev/null 2>&1 || tr
 add -n "berth commit" --prepare "$driver prepare $work/berth" "$driver commit $work/berth"
 add -n "berth save" --prepare "rm -f $work/berth-save.tar" "$berth save -o $work/berth-save.tar bench/base"
 $berth save -o "$work/berth-load.tar" bench/base
-add -n "berth load" --prepare "$driver clean $work/berth; $berth rmi -f bench/base >/dev/null" "$berth load -q -i $work/berth-load.tar"
+add -n "berth load" --prepare "$driver clean $work/berth; $berth rmi -f bench/imp:1 >/dev/null 2>&1; $berth rmi -f bench/base >/dev/null" "$berth load -q -i $work/berth-load.tar"
 
 # docker, a private daemon
 if command -v dockerd >/dev/null; then
@@ -71,7 +72,7 @@ if command -v dockerd >/dev/null; then
   add -n "docker commit" --prepare "$docker rm -f bench-c >/dev/null 2>&1; $docker rmi -f bench/commit:1 >/dev/null 2>&1; $docker run --network none --name bench-c bench/base sh -c 'for i in \$(seq 1 50); do head -c 1048576 /dev/urandom > /tmp/f\$i; done'" "$docker commit bench-c bench/commit:1"
   add -n "docker save" --prepare "rm -f $work/docker-save.tar" "$docker save -o $work/docker-save.tar bench/base"
   $docker save -o "$work/docker-load.tar" bench/base
-  add -n "docker load" --prepare "$docker rm -f bench-c >/dev/null 2>&1; $docker rmi -f bench/commit:1 >/dev/null 2>&1; $docker rmi -f bench/base >/dev/null" "$docker load -q -i $work/docker-load.tar"
+  add -n "docker load" --prepare "$docker rm -f bench-c >/dev/null 2>&1; $docker rmi -f bench/commit:1 bench/imp:1 >/dev/null 2>&1; $docker rmi -f bench/base >/dev/null" "$docker load -q -i $work/docker-load.tar"
 fi
 
 # podman
@@ -79,10 +80,20 @@ if command -v podman >/dev/null; then
   podman="podman --root $work/podman --runroot $work/podman-run --runtime runc --cgroup-manager cgroupfs --events-backend none"
   $podman import -q "$work/rootfs.tar" bench/base >/dev/null
   add -n "podman import" --prepare "$podman rmi -f bench/imp:1 >/dev/null 2>&1 || true" "$podman import -q $work/rootfs.tar bench/imp:1"
-  add -n "podman commit" --prepare "$podman rm -f bench-c >/dev/null 2>&1; $podman rmi -f bench/commit:1 >/dev/null 2>&1; $podman run --network none --name bench-c bench/base sh -c 'for i in \$(seq 1 50); do head -c 1048576 /dev/urandom > /tmp/f\$i; done'" "$podman commit -q bench-c bench/commit:1"
+  # podman cannot run a container on this kind of host (it raises hard rlimits
+  # without CAP_SYS_RESOURCE), so its container gets the same 50 MiB through
+  # podman mount instead of a shell inside it
+  cat > "$work/podman-prepare.sh" <<PREP
+$podman rm -f bench-c >/dev/null 2>&1; $podman rmi -f bench/commit:1 >/dev/null 2>&1
+$podman create --name bench-c bench/base true >/dev/null
+mnt=\$($podman mount bench-c)
+for i in \$(seq 1 50); do head -c 1048576 /dev/urandom > "\$mnt/tmp/f\$i"; done
+$podman umount bench-c >/dev/null
+PREP
+  add -n "podman commit" --prepare "bash $work/podman-prepare.sh" "$podman commit -q bench-c bench/commit:1"
   add -n "podman save" --prepare "rm -f $work/podman-save.tar" "$podman save -q -o $work/podman-save.tar bench/base"
   $podman save -q -o "$work/podman-load.tar" bench/base
-  add -n "podman load" --prepare "$podman rm -f bench-c >/dev/null 2>&1; $podman rmi -f bench/commit:1 >/dev/null 2>&1; $podman rmi -f bench/base >/dev/null" "$podman load -q -i $work/podman-load.tar"
+  add -n "podman load" --prepare "$podman rm -f bench-c >/dev/null 2>&1; $podman rmi -f bench/commit:1 bench/imp:1 >/dev/null 2>&1; $podman rmi -f bench/base >/dev/null" "$podman load -q -i $work/podman-load.tar"
 fi
 
 hyperfine --warmup 1 --runs "$runs" --export-json "$work/result.json" "${commands[@]}" >&2

@@ -105,7 +105,7 @@ export class Overlay2Snapshotter extends DirectorySnapshotter {
     if (lower.length + 1 > MAX_DEPTH) throw tooDeep('apply layer as', key, lower.length + 1);
     const build = this.newBuild();
     try {
-      await applyLayer(`${build}/diff`, tar, { mode: 'overlay' });
+      await applyLayer(`${build}/diff`, tar, { mode: 'overlay', digest: false });
       this.place(build, id, lower);
     } catch (err) {
       rmSync(build, { recursive: true, force: true });

@@ -60,7 +60,7 @@ export class VfsSnapshotter extends DirectorySnapshotter {
     try {
       if (parent) await copyTree(this.directoryOf(parent.id!), build);
       else this.emptyTree(build);
-      await applyLayer(build, tar, { mode: 'plain' });
+      await applyLayer(build, tar, { mode: 'plain', digest: false });
       renameSync(build, this.directoryOf(id));
     } catch (err) {
       rmSync(build, { recursive: true, force: true });

@@ -180,11 +180,14 @@ export async function importFrom(service: ImageService, source: string, ref: str
   return `${result.id}\n`;
 }
 
+/** Archives are read in 1 MiB chunks rather than Node's 64 KiB: a tenth of the thread-pool round trips. */
+const INPUT_CHUNK = 1 << 20;
+
 function openInput(path: string): Readable {
   if (/^[a-z]+:\/\//i.test(path)) {
     throw new EngineError('NotImplemented', 'NO_URL_IMPORT', `import from a URL is not supported yet: ${path}`, { hint: 'download it first, then: berth import FILE' });
   }
-  return createReadStream(path);
+  return createReadStream(path, { highWaterMark: INPUT_CHUNK });
 }
 
 /** `docker save`: the archive to a file, or to stdout when that is not a terminal. */
@@ -212,7 +215,7 @@ export async function load(service: ImageService, input: string | undefined, std
   if (!input && stdin.isTTY) {
     throw new EngineError('InvalidArgument', 'LOAD_FROM_TERMINAL', 'requested load from stdin, but stdin is empty', { hint: 'give the archive with -i FILE, or redirect it' });
   }
-  const source = input ? createReadStream(input) : stdin;
+  const source = input ? createReadStream(input, { highWaterMark: INPUT_CHUNK }) : stdin;
   const result = await service.load(source, quiet ? {} : { onProgress: (e) => progress(`Loading layer ${e.index + 1}/${e.count} ${e.layer}`) });
   return result.loaded.map((l) => (l.startsWith('sha256:') ? `Loaded image ID: ${l}\n` : `Loaded image: ${l}\n`)).join('');
 }

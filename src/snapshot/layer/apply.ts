@@ -50,13 +50,20 @@ export type ApplyMode = 'overlay' | 'plain';
 
 export interface ApplyOptions {
   mode: ApplyMode;
+  /**
+   * Hash the archive for its diff ID (default true). Snapshotters say no:
+   * their callers have checked the bytes already (the content store on
+   * ingest, or unpack's own check of a decompressed blob), and hashing
+   * twice costs as much as writing the files.
+   */
+  digest?: boolean;
 }
 
 export interface ApplyResult {
   /** Bytes of regular-file content unpacked (Docker's layer size). */
   size: number;
-  /** sha256 of the uncompressed archive: the layer's DiffID. */
-  diffId: string;
+  /** sha256 of the uncompressed archive: the layer's DiffID (unless options.digest was false). */
+  diffId: string | undefined;
   compression: Compression;
 }
 
@@ -297,15 +304,15 @@ export async function applyLayer(target: string, input: AsyncIterable<Uint8Array
     throw new EngineError('InvalidArgument', 'LAYER_TARGET', `apply layer to ${JSON.stringify(target)}: not a directory`);
   }
   const unpacker = new Unpacker(target, options.mode);
-  const hash = createHash('sha256');
+  const hash = options.digest === false ? undefined : createHash('sha256');
   try {
     const { compression, stream } = await decompress(input);
-    for await (const entry of readTar(hashed(stream, hash))) {
+    for await (const entry of readTar(hash ? hashed(stream, hash) : stream)) {
       await unpacker.entry(entry);
       unpacker.current = ''; // an error past here (in the next header) belongs to no entry
     }
     unpacker.finish();
-    return { size: unpacker.size, diffId: `sha256:${hash.digest('hex')}`, compression };
+    return { size: unpacker.size, diffId: hash && `sha256:${hash.digest('hex')}`, compression };
   } catch (err) {
     throw unpacker.wrap(err);
   }
