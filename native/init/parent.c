@@ -272,7 +272,10 @@ static void relay(struct ctx *c)
 				c->child = 0;
 				console_relay_finish(c);
 				(void)msg_send_u64(c->sync_fd, BERTH_MSG_EXIT, (uint64_t)(uint32_t)st);
-				_exit(0);
+				/* the app's code as our own, as a shell reports it: a
+				 * monitor that sees only our exit (berth-shim running
+				 * an exec) records the app's end from it */
+				_exit(WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st));
 			}
 		}
 	}
