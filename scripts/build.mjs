@@ -4,7 +4,7 @@
 // what `berth-runtime run` costs on top of the C part.
 import { build } from 'esbuild';
 
-const entries = ['berth-runtime', 'berth'];
+const entries = ['berth-runtime', 'berth', 'berthd'];
 await Promise.all(
   entries.map((name) =>
     build({

@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
 import { writeFileAtomic } from '../lib/atomic-write.js';
 import { OCI_VERSION, type Spec, type State } from '../spec/oci-runtime.js';
-import { InitProcess } from '../sys/init-process.js';
+import { InitProcess, type InitOptions } from '../sys/init-process.js';
 import { readProcStat, signalProcess } from '../sys/proc.js';
 import type { CgroupManager } from '../cgroups/manager.js';
 import { loadBundle } from './bundle.js';
@@ -26,6 +26,10 @@ export interface CreateRequest {
   preserveFds: number;
   /** Keep berth-init to report the app's exit (`run` in the foreground). */
   wait: boolean;
+  /** berth-init's stdio, which the app inherits: the caller's by default. */
+  stdio?: InitOptions['stdio'];
+  /** Runs berth-init through a monitor (the engine's shim): see InitOptions. */
+  launcher?: InitOptions['launcher'];
 }
 
 export interface Created {
@@ -100,6 +104,8 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest): 
   }
   const init = new InitProcess(plan.encode(), {
     preserveFds: req.preserveFds,
+    ...(req.stdio ? { stdio: req.stdio } : {}),
+    ...(req.launcher ? { launcher: req.launcher } : {}),
     onWarning: (text) => ctx.log.warn(text),
     onPid: (pid) => joinUnlessGone(cgroups, pid),
     onSync: async (id, pid) => {

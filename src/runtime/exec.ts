@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
 import { writeFileAtomic } from '../lib/atomic-write.js';
 import type { Process } from '../spec/oci-runtime.js';
-import { InitProcess } from '../sys/init-process.js';
+import { InitProcess, type InitOptions } from '../sys/init-process.js';
 import { Sync } from '../sys/native-protocol.generated.js';
 import { JsonReader } from './config/json-reader.js';
 import { withHome } from './config/home.js';
@@ -30,6 +30,10 @@ export interface ExecRequest {
   pidFile?: string | undefined;
   consoleSocket?: string | undefined;
   preserveFds: number;
+  /** berth-init's stdio, which the process inherits: the caller's by default. */
+  stdio?: InitOptions['stdio'];
+  /** Runs berth-init through a monitor (the engine's shim, which with detach becomes the process's parent). */
+  launcher?: InitOptions['launcher'];
 }
 
 function readProcessFile(path: string): Process {
@@ -87,6 +91,8 @@ export async function execInContainer(ctx: RuntimeContext, req: ExecRequest): Pr
   const plan = compileExec({ pid: record.pid, process, consoleSocket: req.consoleSocket, detach: req.detach, preserveFds: req.preserveFds, joinCgroup: cgroups !== undefined, seccomp: record.spec.linux?.seccomp });
   const init = new InitProcess(plan.encode(), {
     preserveFds: req.preserveFds,
+    ...(req.stdio ? { stdio: req.stdio } : {}),
+    ...(req.launcher ? { launcher: req.launcher } : {}),
     onWarning: (t) => ctx.log.warn(t),
     // the new process joins the container's cgroups (the plan waits for that before exec)
     onPid: (pid) => joinUnlessGone(cgroups, pid),

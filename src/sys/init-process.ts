@@ -20,6 +20,13 @@ export interface InitOptions {
    */
   onSync?: (id: number, pid: number) => Promise<SyncReply> | SyncReply;
   onWarning?: (text: string) => void;
+  /**
+   * Runs berth-init through another program (the engine's berth-shim,
+   * which then owns the container's stdio and outlives the caller): given
+   * berth-init's command line, returns the one to spawn. The program must
+   * pass fds from 3 on through to berth-init.
+   */
+  launcher?: (command: string, args: string[]) => { command: string; args: string[] };
 }
 
 export type SyncReply = Buffer | string | undefined;
@@ -47,7 +54,9 @@ export class InitProcess {
     const base = opts.stdio ?? ['inherit', 'inherit', 'inherit'];
     const preserved = Array.from({ length: opts.preserveFds }, (_, i) => 3 + i);
     const stdio: StdioOptions = [...base, ...preserved, 'pipe'];
-    this.child = spawn(nativeBinary('berth-init'), [String(3 + opts.preserveFds)], { stdio });
+    const direct = { command: nativeBinary('berth-init'), args: [String(3 + opts.preserveFds)] };
+    const launch = opts.launcher ? opts.launcher(direct.command, direct.args) : direct;
+    this.child = spawn(launch.command, launch.args, { stdio });
     this.sync = this.child.stdio[3 + opts.preserveFds] as Duplex;
     let resolveReady!: (pid: number) => void;
     let rejectReady!: (err: unknown) => void;

@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { EngineError } from '../errors/engine-error.js';
+import { execInContainer } from '../runtime/exec.js';
+import type { Container } from './container.js';
+import type { EngineContext } from './context.js';
+import { readShimExit, ShimWatch } from './monitor.js';
+
+/** What POST /containers/{id}/exec takes (Docker's ExecConfig). */
+export interface ExecConfig {
+  Cmd: string[];
+  Env?: string[] | null;
+  User?: string;
+  WorkingDir?: string;
+  Tty?: boolean;
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  Privileged?: boolean;
+  DetachKeys?: string;
+}
+
+/** An exec instance (GET /exec/{id}/json). Kept in memory, as dockerd keeps them. */
+export interface ExecInstance {
+  ID: string;
+  ContainerID: string;
+  Config: ExecConfig;
+  Running: boolean;
+  ExitCode: number | null;
+  Pid: number;
+  /** the exec's shim directory: attach.sock, control.sock, exit */
+  dir: string;
+  done: Promise<void>;
+}
+
+/** Resolves the -u of an exec to uid[:gid] as the runtime takes it (names through the container's /etc/passwd). */
+export type UserResolver = (c: Container, user: string) => string;
+
+/**
+ * `docker exec`: each exec runs under a berth-shim of its own (the shim
+ * becomes its parent, holds its stdio and records its exit), joined to the
+ * container's namespaces and cgroups by berth-init's exec plan.
+ */
+export class Execs {
+  private readonly all = new Map<string, ExecInstance>();
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly resolveUser: UserResolver,
+  ) {}
+
+  create(c: Container, config: ExecConfig): string {
+    if (!c.State.Running) throw new EngineError('Conflict', 'NOT_RUNNING', `Container ${c.ID} is not running`);
+    if (c.State.Paused) throw new EngineError('Conflict', 'PAUSED', `Container ${c.ID} is paused, unpause the container before exec`);
+    if (!config.Cmd?.length) throw new EngineError('InvalidArgument', 'NO_EXEC_COMMAND', 'No exec command specified');
+    const id = randomBytes(32).toString('hex');
+    const dir = `${this.ctx.runRoot}/e/${id}`;
+    this.all.set(id, { ID: id, ContainerID: c.ID, Config: config, Running: false, ExitCode: null, Pid: 0, dir, done: Promise.resolve() });
+    return id;
+  }
+
+  get(id: string): ExecInstance {
+    const e = this.all.get(id);
+    if (!e) throw new EngineError('NotFound', 'NO_SUCH_EXEC', `No such exec instance: ${id}`);
+    return e;
+  }
+
+  /** Starts the process; resolves once it runs. `done` resolves when its exit is recorded. */
+  async start(e: ExecInstance, c: Container): Promise<void> {
+    if (e.Running || e.ExitCode !== null) throw new EngineError('Conflict', 'EXEC_STARTED', `Error: Exec command ${e.ID} is already running`);
+    if (!c.State.Running) throw new EngineError('Conflict', 'NOT_RUNNING', `Container ${c.ID} is not running`);
+    rmSync(e.dir, { recursive: true, force: true });
+    mkdirSync(e.dir, { recursive: true, mode: 0o700 });
+    const tty = e.Config.Tty === true;
+    const shimArgs = ['--dir', e.dir, ...(tty ? ['--tty'] : []), ...(e.Config.AttachStdin ? ['--stdin'] : []), '--hold-output', '--reparent'];
+    try {
+      await execInContainer(this.ctx.runtime, {
+        id: c.ID,
+        args: e.Config.Cmd,
+        tty,
+        cwd: e.Config.WorkingDir || undefined,
+        env: e.Config.Env ?? [],
+        user: e.Config.User ? this.resolveUser(c, e.Config.User) : undefined,
+        caps: e.Config.Privileged ? ['CAP_SYS_ADMIN'] : [],
+        noNewPrivs: false,
+        detach: true,
+        consoleSocket: tty ? `${e.dir}/console.sock` : undefined,
+        preserveFds: 0,
+        pidFile: `${e.dir}/pid`,
+        stdio: ['ignore', 'ignore', 'inherit'],
+        launcher: (command, args) => ({ command: this.ctx.shimPath, args: [...shimArgs, '--', command, ...args] }),
+      });
+    } catch (err) {
+      rmSync(e.dir, { recursive: true, force: true });
+      throw err;
+    }
+    e.Running = true;
+    e.Pid = readPidFile(`${e.dir}/pid`);
+    e.done = new Promise<void>((resolve) => {
+      new ShimWatch(`${e.dir}/control.sock`, () => {
+        const exit = readShimExit(e.dir);
+        e.Running = false;
+        e.ExitCode = exit?.exitCode ?? 126;
+        rmSync(e.dir, { recursive: true, force: true });
+        resolve();
+      });
+    });
+  }
+
+  inspect(e: ExecInstance): Record<string, unknown> {
+    return {
+      ID: e.ID,
+      Running: e.Running,
+      ExitCode: e.ExitCode,
+      ProcessConfig: { tty: e.Config.Tty === true, entrypoint: e.Config.Cmd[0], arguments: e.Config.Cmd.slice(1), privileged: e.Config.Privileged === true, ...(e.Config.User ? { user: e.Config.User } : {}) },
+      OpenStdin: e.Config.AttachStdin === true,
+      OpenStderr: e.Config.AttachStderr === true,
+      OpenStdout: e.Config.AttachStdout === true,
+      CanRemove: false,
+      ContainerID: e.ContainerID,
+      DetachKeys: e.Config.DetachKeys ?? '',
+      Pid: e.Pid,
+    };
+  }
+
+  /** Exec instances of a container that has gone (Docker drops them too). */
+  forget(containerId: string): void {
+    for (const [id, e] of this.all) if (e.ContainerID === containerId && !e.Running) this.all.delete(id);
+  }
+}
+
+function readPidFile(path: string): number {
+  try {
+    return Number(readFileSync(path, 'utf8').trim()) || 0;
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,245 @@
+import { lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync, type Stats } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EngineError } from '../errors/engine-error.js';
+import { writeFileAtomic } from '../lib/atomic-write.js';
+import { cgroupsOf } from '../runtime/cgroups.js';
+import { createContainer as runtimeCreate } from '../runtime/create.js';
+import { deleteContainer as runtimeDelete, killContainer as runtimeKill, startContainer as runtimeStart } from '../runtime/lifecycle.js';
+import { parseSignal } from '../runtime/signals.js';
+import { copyTree } from '../sys/copy-tree.js';
+import { readProcStat } from '../sys/proc.js';
+import type { Container } from './container.js';
+import { runDirOf, type EngineContext } from './context.js';
+import { readShimExit, readShimPid, ShimWatch } from './monitor.js';
+import { mountContainerRootfs, unmountContainerRootfs } from './rootfs.js';
+import { containerSpec } from './spec-input.js';
+
+/**
+ * Starting and stopping containers. A running container is a berth-shim
+ * (its monitor, outliving berthd) over the container's init; berthd holds
+ * a ShimWatch on it and learns of the exit when the watch ends.
+ */
+export class Lifecycle {
+  private readonly watches = new Map<string, ShimWatch>();
+  private readonly exitWaiters = new Map<string, (() => void)[]>();
+  /** attach requests for a created container: run once its shim exists, before its process starts */
+  private readonly beforeStart = new Map<string, ((runDir: string) => Promise<void>)[]>();
+
+  constructor(
+    private readonly ctx: EngineContext,
+    /** called after an exit is recorded: restart policies, --rm, events */
+    private readonly onExit: (c: Container) => Promise<void>,
+  ) {}
+
+  async start(c: Container): Promise<void> {
+    if (c.State.Running) return;
+    if (c.State.Status === 'removing' || c.State.Dead) throw new EngineError('Conflict', 'CONTAINER_DEAD', `cannot start container ${c.ID.slice(0, 12)}: it is being removed`);
+    const runDir = runDirOf(this.ctx, c.ID);
+    rmSync(runDir, { recursive: true, force: true });
+    mkdirSync(runDir, { recursive: true, mode: 0o700 });
+    const containerDir = this.ctx.containers.dir(c.ID);
+    const rootfs = mountContainerRootfs(this.ctx.snapshots, c.ID, containerDir);
+    let created = false;
+    try {
+      await this.copyUp(c, rootfs);
+      const { spec, warnings } = containerSpec(this.ctx, c, rootfs);
+      for (const w of warnings) this.ctx.log.warn(`container ${c.ID.slice(0, 12)}: ${w}`);
+      writeFileAtomic(`${runDir}/config.json`, JSON.stringify(spec));
+      const tty = c.Config.Tty === true;
+      const logOpts = c.HostConfig.LogConfig?.Config ?? {};
+      const shimArgs = [
+        '--dir', runDir,
+        '--log-path', c.LogPath,
+        ...(logOpts['max-size'] ? ['--log-max-size', String(parseSize(logOpts['max-size']))] : []),
+        ...(logOpts['max-file'] ? ['--log-max-file', logOpts['max-file']] : []),
+        ...(tty ? ['--tty'] : []),
+        ...(c.Config.OpenStdin ? ['--stdin'] : []),
+        '--reparent',
+      ];
+      await runtimeCreate(this.ctx.runtime, {
+        id: c.ID,
+        bundle: runDir,
+        noPivot: false,
+        preserveFds: 0,
+        wait: false,
+        consoleSocket: tty ? `${runDir}/console.sock` : undefined,
+        stdio: ['ignore', 'ignore', 'inherit'],
+        launcher: (command, args) => ({ command: this.ctx.shimPath, args: [...shimArgs, '--', command, ...args] }),
+      });
+      created = true;
+      const hooks = this.beforeStart.get(c.ID) ?? [];
+      this.beforeStart.delete(c.ID);
+      await Promise.all(hooks.map((h) => h(runDir).catch((err: unknown) => this.ctx.log.warn(`container ${c.ID.slice(0, 12)}: attach: ${(err as Error).message}`))));
+      const record = await runtimeStart(this.ctx.runtime, c.ID);
+      const shimPid = readShimPid(runDir);
+      const shimStart = shimPid === undefined ? undefined : readProcStat(shimPid)?.startTime;
+      c.State = { ...c.State, Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: record.pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: '0001-01-01T00:00:00Z' };
+      if (shimPid !== undefined && shimStart !== undefined) c.Shim = { pid: shimPid, startTime: shimStart };
+      delete c.ManuallyStopped;
+      this.ctx.containers.save(c);
+      this.watch(c);
+    } catch (err) {
+      if (created) await runtimeDelete(this.ctx.runtime, c.ID, true).catch(() => undefined);
+      unmountContainerRootfs(this.ctx.snapshots, c.ID, containerDir);
+      rmSync(runDir, { recursive: true, force: true });
+      c.State = { ...c.State, Error: err instanceof Error ? err.message : String(err) };
+      this.ctx.containers.save(c);
+      throw err;
+    }
+  }
+
+  /**
+   * A new volume gets the image's files at its mount point, once (Docker's
+   * copy-up). The source is followed component by component without
+   * symlinks: a link in the image must not make berthd copy host files.
+   */
+  private async copyUp(c: Container, rootfs: string): Promise<void> {
+    let changed = false;
+    for (const m of c.Mounts) {
+      if (!m.CopyUp) continue;
+      delete m.CopyUp;
+      changed = true;
+      let path = rootfs;
+      let plain = true;
+      for (const part of m.Destination.split('/').filter(Boolean)) {
+        path = `${path}/${part}`;
+        const st = lstatOrUndefined(path);
+        if (!st || st.isSymbolicLink() || !st.isDirectory()) {
+          plain = false;
+          break;
+        }
+      }
+      if (!plain || !isEmptyDir(m.Source)) continue;
+      rmdirSync(m.Source);
+      await copyTree(path, m.Source);
+    }
+    if (changed) this.ctx.containers.save(c);
+  }
+
+  /** Runs `hook` at the container's next start, once its shim listens and before its process runs. */
+  onceBeforeStart(id: string, hook: (runDir: string) => Promise<void>): void {
+    const list = this.beforeStart.get(id) ?? [];
+    list.push(hook);
+    this.beforeStart.set(id, list);
+  }
+
+  /** Watches a running container's shim; used by start and by recovery after a daemon restart. */
+  watch(c: Container): void {
+    this.watches.get(c.ID)?.close();
+    const runDir = runDirOf(this.ctx, c.ID);
+    this.watches.set(c.ID, new ShimWatch(`${runDir}/control.sock`, () => void this.exited(c.ID)));
+  }
+
+  /** The shim of a running container, to talk to (resize, close-stdin). */
+  shimOf(id: string): ShimWatch | undefined {
+    return this.watches.get(id);
+  }
+
+  /** Records an exit: status from the shim's file, the runtime's state and cgroups gone, the rootfs unmounted. */
+  private async exited(id: string): Promise<void> {
+    this.watches.delete(id);
+    const c = this.ctx.containers.get(id);
+    if (!c) return;
+    const runDir = runDirOf(this.ctx, id);
+    const exit = readShimExit(runDir);
+    let oom = false;
+    try {
+      const record = this.ctx.runtime.store.load(id);
+      oom = (cgroupsOf(this.ctx.runtime, record)?.oomKills() ?? 0) > 0;
+    } catch {
+      // no runtime state: nothing to ask
+    }
+    await runtimeDelete(this.ctx.runtime, id, true).catch((err: unknown) => this.ctx.log.warn(`container ${id.slice(0, 12)}: runtime delete: ${(err as Error).message}`));
+    try {
+      unmountContainerRootfs(this.ctx.snapshots, id, this.ctx.containers.dir(id));
+    } catch (err) {
+      this.ctx.log.warn(`container ${id.slice(0, 12)}: unmount: ${(err as Error).message}`);
+    }
+    rmSync(runDir, { recursive: true, force: true });
+    c.State = {
+      ...c.State,
+      Status: 'exited',
+      Running: false,
+      Paused: false,
+      Restarting: false,
+      OOMKilled: oom,
+      Pid: 0,
+      // a shim that died without its file: Docker records 255 for an exit it could not see
+      ExitCode: exit?.exitCode ?? 255,
+      FinishedAt: exit?.finishedAt ?? new Date().toISOString(),
+    };
+    delete c.Shim;
+    this.ctx.containers.save(c);
+    for (const wake of this.exitWaiters.get(id) ?? []) wake();
+    this.exitWaiters.delete(id);
+    await this.onExit(c);
+  }
+
+  /** Resolves when the container's next exit has been recorded (at once if it is not running). */
+  nextExit(c: Container): Promise<void> {
+    if (!c.State.Running && !this.watches.has(c.ID)) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const list = this.exitWaiters.get(c.ID) ?? [];
+      list.push(resolve);
+      this.exitWaiters.set(c.ID, list);
+    });
+  }
+
+  async kill(c: Container, signal: string | number): Promise<void> {
+    if (!c.State.Running) throw new EngineError('Conflict', 'NOT_RUNNING', `Cannot kill container: ${c.Name.slice(1)}: Container ${c.ID} is not running`);
+    const number = typeof signal === 'number' ? signal : parseSignal(String(signal));
+    await runtimeKill(this.ctx.runtime, c.ID, number, false);
+  }
+
+  /**
+   * `docker stop`: the stop signal, then SIGKILL after the timeout (seconds;
+   * -1 waits for ever). Resolves once the exit is recorded.
+   */
+  async stop(c: Container, timeoutSeconds?: number): Promise<void> {
+    if (!c.State.Running) return;
+    c.ManuallyStopped = true;
+    this.ctx.containers.save(c);
+    const exited = this.nextExit(c);
+    const timeout = timeoutSeconds ?? c.Config.StopTimeout ?? 10;
+    try {
+      await runtimeKill(this.ctx.runtime, c.ID, parseSignal(c.Config.StopSignal || 'SIGTERM'), false);
+    } catch (err) {
+      if (!(err instanceof EngineError && err.code === 'NOT_RUNNING')) throw err;
+    }
+    if (timeout >= 0) {
+      const timedOut = await Promise.race([exited.then(() => false), sleep(timeout * 1000).then(() => true)]);
+      if (timedOut) await runtimeKill(this.ctx.runtime, c.ID, 9, true).catch(() => undefined);
+    }
+    await exited;
+  }
+
+  /** Stops watching (daemon shutdown): running containers go on, under their shims. */
+  closeAll(): void {
+    for (const w of this.watches.values()) w.close();
+    this.watches.clear();
+  }
+}
+
+/** Docker's log-opt sizes: 10m, 1g, 512k, plain bytes. */
+export function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)b?$/i.exec(text.trim());
+  if (!m) throw new EngineError('InvalidArgument', 'BAD_SIZE', `invalid size: ${JSON.stringify(text)}`, { hint: 'a number with an optional unit: 10m, 1g, 512k' });
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Math.floor(Number(m[1]) * unit);
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function isEmptyDir(path: string): boolean {
+  try {
+    return readdirSync(path).length === 0;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,112 @@
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, rmdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { EngineError } from '../errors/engine-error.js';
+import type { Snapshotter } from '../snapshot/snapshotter.js';
+import { mountAll, unmount } from '../sys/mounts.js';
+
+/**
+ * A container's filesystem: two snapshots over its image's top layer, as
+ * Docker makes them.
+ *
+ *   <id>-init   committed: the empty files and directories the container's
+ *               bind mounts land on (/etc/hosts, /etc/resolv.conf,
+ *               /etc/hostname, /dev/console, /proc, /sys, …). They exist
+ *               below the read-write layer, so a commit (a diff of <id>)
+ *               never carries them, and the image needs none of them.
+ *   <id>        active: the read-write layer.
+ *
+ * The merged tree is mounted while the container runs and taken off when
+ * it stops, as dockerd does.
+ */
+
+const INIT_DIRS = ['/dev', '/dev/pts', '/dev/shm', '/proc', '/sys', '/etc'];
+const INIT_FILES = ['/dev/console', '/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/.dockerenv'];
+
+export const initKey = (id: string): string => `${id}-init`;
+
+/** Creates what does not exist yet; never replaces what the image has (a symlink stays a symlink). */
+function populateInitLayer(root: string, mountPoints: string[]): void {
+  const exists = (p: string): boolean => {
+    try {
+      lstatSync(join(root, p));
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const dir of INIT_DIRS) if (!exists(dir)) mkdirSync(join(root, dir), { mode: 0o755 });
+  for (const file of INIT_FILES) if (!exists(file)) closeSync(openSync(join(root, file), 'wx', file === '/dev/console' ? 0o600 : 0o755));
+  if (!exists('/etc/mtab')) symlinkSync('/proc/mounts', join(root, 'etc/mtab'));
+  // volume mount points: made here so a commit has them empty, as Docker's does
+  for (const dest of mountPoints) {
+    const rel = dest.replace(/^\/+/, '');
+    if (rel === '' || rel.split('/').includes('..')) continue;
+    // only plain directories below the root: a path through one of the image's symlinks is left to the runtime, which resolves it inside the root
+    let dir = root;
+    for (const part of rel.split('/')) {
+      dir = join(dir, part);
+      try {
+        if (!lstatSync(dir).isDirectory()) break;
+      } catch {
+        mkdirSync(dir, { mode: 0o755 });
+      }
+    }
+  }
+}
+
+/**
+ * Makes the container's two snapshots over `imageTop` (the image's top
+ * chain ID; none for an image of no layers). Undone on failure.
+ */
+export function createContainerLayers(snapshots: Snapshotter, id: string, imageTop: string | undefined, scratchDir: string, mountPoints: string[]): void {
+  const building = `${id}-init-build`;
+  const target = join(scratchDir, 'init-build');
+  mkdirSync(target, { recursive: true, mode: 0o700 });
+  let mounted = false;
+  try {
+    mountAll(snapshots.prepare(building, imageTop), target);
+    mounted = true;
+    populateInitLayer(target, mountPoints);
+    unmount(target);
+    mounted = false;
+    snapshots.commit(initKey(id), building);
+    snapshots.prepare(id, initKey(id));
+  } catch (err) {
+    if (mounted) unmount(target);
+    removeContainerLayers(snapshots, id);
+    if (snapshots.stat(building)) snapshots.remove(building);
+    throw err;
+  } finally {
+    rmdirSync(target);
+  }
+}
+
+/** Where the merged tree is mounted: the driver's own place (Docker's MergedDir), or the container's directory. */
+export function mergedDir(snapshots: Snapshotter, id: string, containerDir: string): string {
+  return snapshots.graphDriverData?.(id)?.['MergedDir'] ?? join(containerDir, 'rootfs');
+}
+
+export function mountContainerRootfs(snapshots: Snapshotter, id: string, containerDir: string): string {
+  const target = mergedDir(snapshots, id, containerDir);
+  mkdirSync(target, { recursive: true, mode: 0o755 });
+  unmount(target); // a mount left by a daemon that died
+  mountAll(snapshots.mounts(id), target);
+  return target;
+}
+
+export function unmountContainerRootfs(snapshots: Snapshotter, id: string, containerDir: string): void {
+  const target = mergedDir(snapshots, id, containerDir);
+  if (existsSync(target)) unmount(target);
+}
+
+/** Both snapshots gone; what is already gone is no error. */
+export function removeContainerLayers(snapshots: Snapshotter, id: string): void {
+  for (const key of [id, initKey(id)]) {
+    if (!snapshots.stat(key)) continue;
+    try {
+      snapshots.remove(key);
+    } catch (err) {
+      throw new EngineError('Internal', 'LAYER_REMOVE', `remove container ${id.slice(0, 12)}: its layer ${key}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}

@@ -1,0 +1,104 @@
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { EngineError, errnoOf } from '../errors/engine-error.js';
+import { writeFileAtomic } from '../lib/atomic-write.js';
+import type { Container } from './container.js';
+
+const ID = /^[0-9a-f]{64}$/;
+
+export function noSuchContainer(ref: string): EngineError {
+  return new EngineError('NotFound', 'NO_SUCH_CONTAINER', `No such container: ${ref}`);
+}
+
+/**
+ * Containers on disk, one directory each:
+ *
+ *   <root>/<id>/config.v2.json   the record (written atomically)
+ *              /hostname, hosts, resolv.conf, <id>-json.log
+ *
+ * The store also keeps them in memory, indexed by name: berthd is the only
+ * writer. Resolving a reference follows Docker: full ID, then exact name,
+ * then a unique ID prefix.
+ */
+export class ContainerStore {
+  private readonly byId = new Map<string, Container>();
+  private readonly byName = new Map<string, string>();
+
+  constructor(readonly root: string) {
+    mkdirSync(root, { recursive: true, mode: 0o700 });
+    for (const id of readdirSync(root)) {
+      if (!ID.test(id)) continue;
+      try {
+        this.index(JSON.parse(readFileSync(join(root, id, 'config.v2.json'), 'utf8')) as Container);
+      } catch (err) {
+        // a directory whose record was never written: a create that crashed
+        if (errnoOf(err) === 'ENOENT') continue;
+        throw new EngineError('Internal', 'CORRUPT_CONTAINER', `container ${id}: unreadable record: ${(err as Error).message}`, { cause: err });
+      }
+    }
+  }
+
+  dir(id: string): string {
+    return join(this.root, id);
+  }
+
+  /** Reserves a directory for a new container (its name must be free: see claimName). */
+  makeDir(id: string): string {
+    const dir = this.dir(id);
+    mkdirSync(dir, { mode: 0o710 });
+    return dir;
+  }
+
+  /** Writes a container's record; the first save registers it. */
+  save(c: Container): void {
+    writeFileAtomic(join(this.dir(c.ID), 'config.v2.json'), JSON.stringify(c), 0o600);
+    this.index(c);
+  }
+
+  private index(c: Container): void {
+    const old = this.byId.get(c.ID);
+    if (old && old.Name !== c.Name) this.byName.delete(old.Name);
+    this.byId.set(c.ID, c);
+    this.byName.set(c.Name, c.ID);
+  }
+
+  /** The name is free, or the error Docker gives when it is not. */
+  checkNameFree(name: string): void {
+    const holder = this.byName.get(`/${name}`);
+    if (holder) {
+      throw new EngineError('Conflict', 'NAME_IN_USE', `Conflict. The container name "/${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
+  }
+
+  nameInUse(name: string): boolean {
+    return this.byName.has(`/${name}`);
+  }
+
+  remove(id: string): void {
+    const c = this.byId.get(id);
+    if (c) this.byName.delete(c.Name);
+    this.byId.delete(id);
+    rmSync(this.dir(id), { recursive: true, force: true });
+  }
+
+  list(): Container[] {
+    return [...this.byId.values()];
+  }
+
+  get(id: string): Container | undefined {
+    return this.byId.get(id);
+  }
+
+  resolve(ref: string): Container {
+    const exact = this.byId.get(ref);
+    if (exact) return exact;
+    const named = this.byName.get(ref.startsWith('/') ? ref : `/${ref}`);
+    if (named) return this.byId.get(named)!;
+    if (/^[0-9a-f]+$/.test(ref)) {
+      const matches = [...this.byId.keys()].filter((id) => id.startsWith(ref));
+      if (matches.length === 1) return this.byId.get(matches[0]!)!;
+      if (matches.length > 1) throw new EngineError('InvalidArgument', 'AMBIGUOUS_ID', `multiple IDs found with provided prefix: ${ref}`);
+    }
+    throw noSuchContainer(ref);
+  }
+}
