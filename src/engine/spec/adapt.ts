@@ -44,7 +44,7 @@ export function withCreateDefaults(hostConfig: HostConfig, host: Pick<AdaptHost,
   if ((hc.Memory ?? 0) > 0 && !hc.MemorySwap) hc.MemorySwap = hc.Memory! * 2;
   if (!hc.ShmSize) hc.ShmSize = DEFAULT_SHM_SIZE;
   if (!hc.IpcMode) hc.IpcMode = 'private';
-  if (!hc.CgroupnsMode) hc.CgroupnsMode = host.cgroupV2 && !hc.Privileged ? 'private' : 'host';
+  if (!hc.CgroupnsMode) hc.CgroupnsMode = host.cgroupV2 ? 'private' : 'host';
   hc.OomKillDisable ??= false;
   if (hc.MaskedPaths == null && !hc.Privileged) hc.MaskedPaths = [...DOCKER_MASKED_PATHS];
   if (hc.ReadonlyPaths == null && !hc.Privileged) hc.ReadonlyPaths = [...DOCKER_READONLY_PATHS];

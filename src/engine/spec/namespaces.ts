@@ -38,7 +38,7 @@ export function decideNamespaces(hc: HostConfig, given: SpecInput['namespaces'],
   if (!['private', 'shareable', 'none', 'host'].includes(ipcMode) && containerOf(ipcMode) === undefined) {
     throw new EngineError('InvalidArgument', 'BAD_IPC_MODE', `Invalid IPC mode: ${ipcMode}`, { hint: 'use private, shareable, none, host or container:<name|id>' });
   }
-  const cgroupMode = hc.CgroupnsMode || (host.cgroupV2 && !hc.Privileged ? 'private' : 'host');
+  const cgroupMode = hc.CgroupnsMode || (host.cgroupV2 ? 'private' : 'host');
   if (cgroupMode !== 'private' && cgroupMode !== 'host') {
     throw new EngineError('InvalidArgument', 'BAD_CGROUPNS_MODE', `invalid cgroup namespace mode: ${cgroupMode}`, { hint: 'use private or host' });
   }
