@@ -26,7 +26,11 @@ export interface RequestContext {
   readonly headers: IncomingHttpHeaders;
   /** The API version the client asked for (the prefix), else the maximum served. */
   readonly version: string;
-  /** Node's request, for bodies that are not JSON (tar uploads): read it as a stream. */
+  /**
+   * Node's request, for bodies that are not JSON (tar uploads): read it as a
+   * stream. A request sent with Upgrade, or to a `{ hijack: true }` route, was
+   * taken off the HTTP parser after its head: its body comes from rawBody().
+   */
   readonly req: IncomingMessage;
   /** Aborted when the client goes away before the answer is complete. */
   readonly signal: AbortSignal;

@@ -113,7 +113,7 @@ for (const cli of clis) {
 
     const full = await docker(cli.path, ts, ['version']);
     assert.equal(full.code, 0, full.stderr);
-    assert.match(full.stdout, /Server: berth\n Engine:\n {2}Version:\s+0.1.0-test\n {2}API version:\s+1\.47 \(minimum version 1\.24\)/);
+    assert.match(full.stdout, /Server: berth\n Engine:\n {2}Version:\s+0\.1\.0-test\n {2}API version:\s+1\.47 \(minimum version 1\.24\)/);
 
     const stop = await docker(cli.path, ts, ['stop', 'nope']);
     assert.equal(stop.code, 1);

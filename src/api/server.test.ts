@@ -62,6 +62,15 @@ test('/version: Docker\'s shape, fed by VersionInfo', async (t) => {
   });
 });
 
+test('/info: served by the hook the daemon passes, absent without one', async (t) => {
+  const ts = await startTestServer({ info: (ctx) => ({ ID: 'berth-test', ServerVersion: '0.1.0-test', AskedAt: ctx.version }) });
+  t.after(() => ts.stop());
+  assert.deepEqual(JSON.parse((await httpRequest(ts.socketPath, 'GET', '/v1.41/info')).body), { ID: 'berth-test', ServerVersion: '0.1.0-test', AskedAt: '1.41' });
+  const bare = await startTestServer();
+  t.after(() => bare.stop());
+  assert.equal((await httpRequest(bare.socketPath, 'GET', '/info')).status, 404);
+});
+
 test('version prefix: stripped, handed to the handler, checked against the range', async (t) => {
   const ts = await startTestServer();
   t.after(() => ts.stop());
