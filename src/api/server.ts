@@ -90,10 +90,18 @@ export class ApiServer {
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => reject(new EngineError('Unavailable', 'API_LISTEN_FAILED', `listen on ${JSON.stringify(this.socketPath)}: ${err.message}`, { cause: err }));
       this.http.once('error', onError);
-      this.http.listen(this.socketPath, () => {
-        this.http.off('error', onError);
-        resolve();
-      });
+      // the socket is bound inside listen(): a umask that leaves no more than
+      // `mode` makes it never reachable by others, not even until the chmod below
+      const mode = this.options.mode ?? 0o660;
+      const umask = setUmask(0o777 & ~mode);
+      try {
+        this.http.listen(this.socketPath, () => {
+          this.http.off('error', onError);
+          resolve();
+        });
+      } finally {
+        if (umask !== undefined) setUmask(umask);
+      }
     });
     try {
       await chmod(this.socketPath, this.options.mode ?? 0o660);
@@ -199,6 +207,15 @@ export class ApiServer {
       },
     });
     return BerthIncomingMessage;
+  }
+}
+
+/** Sets the process umask, returning the old one; undefined where it cannot be set (a worker thread). */
+function setUmask(mask: number): number | undefined {
+  try {
+    return process.umask(mask);
+  } catch {
+    return undefined;
   }
 }
 
