@@ -18,8 +18,8 @@ const S_IFIFO = 0o010000;
 
 /** major/minor of a dev_t, as glibc's gnu_dev_major/minor split it. */
 export function splitDev(rdev: bigint): { major: number; minor: number } {
-  const major = ((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn);
-  const minor = (rdev & 0xffn) | ((rdev >> 12n) & ~0xffn);
+  const major = ((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & 0xffff_f000n);
+  const minor = (rdev & 0xffn) | ((rdev >> 12n) & 0xffff_ff00n);
   return { major: Number(major), minor: Number(minor) };
 }
 
