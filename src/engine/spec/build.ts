@@ -65,12 +65,11 @@ export function buildSpec(input: SpecInput): { spec: Spec; warnings: string[] } 
   const devices = buildDevices(hc, host, warnings);
   const { sysctl, domainname: sysctlDomain } = buildSysctls(hc, ns, host);
 
-  const linux: Linux = {
-    sysctl,
-    resources: buildResources(hc, devices.rules, host),
-    cgroupsPath: input.cgroupsPath,
-    namespaces: namespaceList(ns),
-  };
+  const linux: Linux = {};
+  if (Object.keys(sysctl).length) linux.sysctl = sysctl;
+  linux.resources = buildResources(hc, devices.rules, host);
+  linux.cgroupsPath = input.cgroupsPath;
+  linux.namespaces = namespaceList(ns);
   if (devices.devices.length) linux.devices = devices.devices;
   const seccomp = seccompFor(security.seccomp, { privileged: hc.Privileged === true, capabilities: caps, kernel: host.kernelRelease });
   if (seccomp) linux.seccomp = seccomp as unknown as Record<string, unknown>;
