@@ -23,6 +23,15 @@
  * - Sysctls are checked here (runc checks them at start).
  * - Orders dockerd takes from Go maps (Tmpfs, --group-add) are made fixed:
  *   Tmpfs by path, --group-add as given; mounts sort stably by depth.
+ * - No AppArmor or SELinux: apparmor= and label= options are accepted and not
+ *   applied (dockerd sets apparmorProfile "docker-default" where AppArmor is on).
+ *
+ * Left to the engine, as dockerd does them outside createSpec: the hostname
+ * and /etc files of a container that joins another's network (its Config
+ * then names the other's hostname), the tmpfs behind /dev/shm of a
+ * "shareable" IPC namespace (SpecInput.shmPath), creating WorkingDir in the
+ * root filesystem, and the "fallback to private" of a slave bind from the
+ * data root.
  */
 export { adaptHostConfig, withCreateDefaults, type AdaptHost } from './adapt.js';
 export { buildSpec, specJson } from './build.js';
