@@ -2,6 +2,7 @@ import { systemInfo } from '../daemon/info.js';
 import { openServices, VERSION, type DaemonPaths, type Services } from '../daemon/services.js';
 import { Logger } from '../lib/logger.js';
 import { registerContainerRoutes } from './routes/containers.js';
+import { registerImageRoutes } from './routes/images.js';
 import { registerVolumeRoutes } from './routes/volumes.js';
 import { createApiServer, type ApiServer } from './server.js';
 
@@ -37,6 +38,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   });
   registerContainerRoutes(server.router, services.engine);
   registerVolumeRoutes(server.router, services);
+  registerImageRoutes(server.router, services);
   return {
     services,
     server,
