@@ -24,6 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { describeRunError, parseRunArgv } from '../../src/cli/docker/run-options.js';
+import { runInPty } from '../helpers/pty.js';
 import { buildRunRequest } from '../../src/cli/docker/run-request.js';
 
 /** docker.io's CLI; `docker` on PATH may be another version (it changes bodies and messages). */
@@ -91,6 +92,12 @@ function runDocker(args: string[], env: Record<string, string>): Promise<{ code:
   });
 }
 
+async function dockerInPty(args: string[], env: Record<string, string>): Promise<{ code: number; stderr: string }> {
+  const r = await runInPty([DOCKER, ...args], { env, timeoutMs: 20_000 });
+  // a terminal has one output: the warnings arrive on it with \r\n
+  return { code: r.status ?? -1, stderr: r.stdout.replace(/\r\n/g, '\n') };
+}
+
 function startServer(): Promise<Server> {
   const srv = createServer((req, res) => {
     let data = '';
@@ -141,6 +148,8 @@ interface Case {
   argv: string[];
   command?: 'run' | 'create';
   env?: Record<string, string>;
+  /** run docker on a terminal (docker run -t refuses a stdin that is not one) */
+  pty?: boolean;
 }
 
 const f = (name: string): string => `@${name}`;
@@ -203,6 +212,12 @@ const CASES: Case[] = [
   { argv: ['-d', '-i', '--sig-proxy=false', '--detach-keys', 'ctrl-x', 'busybox'], command: 'run' },
   { argv: ['-d', '--rm', '-t', '--name', 'berth-run', '--platform', 'linux', 'busybox', 'top'], command: 'run' },
   { argv: ['-i', '-e', 'A=1', '-e', 'B=2', '-e', 'C=3', '-e', 'D=4', 'busybox'], command: 'run' },
+  { argv: ['-a', 'stdout', '-a', 'stderr', 'busybox', 'echo', 'hi'], command: 'run' },
+  { argv: ['-it', '--rm', '--name', 'berth-pty', 'busybox', 'sh'], command: 'run', pty: true },
+  { argv: ['busybox'], env: { DOCKER_DEFAULT_PLATFORM: 'linux/arm/v7' } },
+  { argv: ['--stop-signal=', '--link', 'a:b', '-v', 'a::b', '--expose', '80', '-p', '80:80', '-m', '10 MiB', 'busybox'] },
+  { argv: ['--gpus', '2', '--cap-add', 'ALL', '--log-opt', 'foo', '--restart', 'unless-stopped', '--oom-score-adj=-1000', 'busybox'] },
+  { argv: ['--tmpfs', '/a:ro', '--tmpfs', '/a:rw', '--sysctl', 'net.a=1', '--sysctl', 'net.a=2', '--label', 'x', '--env', 'UNSET_VAR', 'busybox'] },
 ];
 
 interface ErrorCase {
@@ -253,6 +268,7 @@ const ERROR_CASES: ErrorCase[] = [
   { argv: ['--no-healthcheck', '--health-cmd', 'x', 'busybox'] },
   { argv: ['--health-interval', '-1s', '--health-cmd', 'x', 'busybox'] },
   { argv: ['--health-timeout', '5', 'busybox'] },
+  { argv: ['--health-retries', '-1', 'busybox'] },
   { argv: ['--device', 'relative', 'busybox'] },
   { argv: ['--device', '/dev/a:/dev/b:xyz', 'busybox'] },
   { argv: ['--log-driver', 'none', '--log-opt', 'a=b', 'busybox'] },
@@ -302,7 +318,7 @@ describe('docker CLI 20.10 and berth send the same create request', { skip }, ()
       const env = cliEnv(c.env);
       rmSync(path('cid'), { force: true });
       recorded = undefined;
-      const result = await runDocker([command, ...argv], env);
+      const result = c.pty ? await dockerInPty([command, ...argv], env) : await runDocker([command, ...argv], env);
       const sent = lastCreate();
       assert.ok(sent, `docker sent no create (exit ${result.code}): ${result.stderr}`);
       rmSync(path('cid'), { force: true });

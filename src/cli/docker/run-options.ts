@@ -104,8 +104,8 @@ export function addRunOptions(cmd: Command, command: 'run' | 'create'): Command 
     .usage(USAGE)
     .helpOption('--help', 'Print usage')
     .showHelpAfterError(false)
-    .argument('[image]', 'the image to run')
-    .argument('[command...]', 'the command and its arguments');
+    .argument('[image]')
+    .argument('[command...]');
   for (const spec of flagsOf(command)) if (spec.long !== 'help') cmd.addOption(toOption(spec));
 
   cmd.parseOptions = (argv: string[]): { operands: string[]; unknown: string[] } => {
