@@ -21,7 +21,8 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, 
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { busyboxRootfs, REPO, RUNTIME_BIN, TMP } from '../helpers/bundle.js';
+import { startBerthd, type TestDaemon } from '../helpers/berthd.js';
+import { busyboxRootfs, RUNTIME_BIN, TMP } from '../helpers/bundle.js';
 import { DOCKER_DEFAULT_CAPABILITIES, DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS } from '../../src/security/defaults.js';
 import { parseProbe, probeBinary } from '../helpers/probe.js';
 import { missing } from '../helpers/requirements.js';
@@ -269,10 +270,16 @@ describe('docker run --runtime berth', { skip: missing('root', 'docker', 'busybo
 
   describe('images move between docker and berth (save and load)', () => {
     const dir = join(RUN_DIR, 'berth-images');
-    const berthEnv = { ...process.env, BERTH_DATA_ROOT: join(dir, 'data') };
-    const berth = (args: string[]) => run(join(REPO, 'bin', 'berth'), args, { env: berthEnv, timeoutMs: 120_000 });
-    before(() => mkdirSync(dir, { recursive: true }));
-    after(() => rmSync(dir, { recursive: true, force: true }));
+    let berthd: TestDaemon | undefined;
+    const berth = (args: string[]) => berthd!.berth(args, { timeoutMs: 120_000 });
+    before(async () => {
+      mkdirSync(dir, { recursive: true });
+      berthd = await startBerthd('interop-docker');
+    });
+    after(async () => {
+      await berthd?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
 
     it('an image docker saved loads into berth: same ID, same layers, its files in the layer', () => {
       const archive = join(dir, 'from-docker.tar');

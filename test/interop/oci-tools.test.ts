@@ -9,20 +9,20 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { busyboxRootfs, REPO, TMP, uniqueId } from '../helpers/bundle.js';
+import { startBerthd, type TestDaemon } from '../helpers/berthd.js';
+import { busyboxRootfs, TMP, uniqueId } from '../helpers/bundle.js';
 import { missing } from '../helpers/requirements.js';
 import { run, shown } from './harness.js';
 
-const BERTH = join(REPO, 'bin', 'berth');
-
 describe('skopeo and umoci read what berth saves', { skip: missing('root', 'busybox', 'skopeo', 'umoci') }, () => {
   const dir = join(TMP, uniqueId('oci-tools'));
-  const env = { ...process.env, BERTH_DATA_ROOT: join(dir, 'data') };
-  const berth = (args: string[]) => run(BERTH, args, { env });
+  let berthd: TestDaemon | undefined;
+  const berth = (args: string[]) => berthd!.berth(args);
   const archive = join(dir, 'saved.tar');
   const layout = join(dir, 'layout');
 
-  before(() => {
+  before(async () => {
+    berthd = await startBerthd('oci-tools');
     mkdirSync(layout, { recursive: true });
     execFileSync('tar', ['-C', busyboxRootfs(), '-cf', join(dir, 'rootfs.tar'), '.']);
     const imported = berth(['import', '-c', 'CMD ["sh"]', '-c', 'ENV A=1', join(dir, 'rootfs.tar'), 'berth-test/oci:1']);
@@ -31,7 +31,10 @@ describe('skopeo and umoci read what berth saves', { skip: missing('root', 'busy
     assert.equal(saved.status, 0, shown(saved));
     execFileSync('tar', ['-C', layout, '-xf', archive]);
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(async () => {
+    await berthd?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('skopeo inspects the archive and the layout: the same manifest, the config berth made', () => {
     const id = berth(['inspect', '-f', '{{.Id}}', 'berth-test/oci:1']).stdout.trim();

@@ -1,17 +1,26 @@
 import { createReadStream, createWriteStream, renameSync, rmSync } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
+import type { IncomingMessage } from 'node:http';
 import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { type EngineClient, jsonMessages } from '../../client/client.js';
 import { EngineError } from '../../errors/engine-error.js';
-import type { ImageService } from '../../image/service.js';
-import { shortId } from '../../lib/digest.js';
 import type { ImageSummary } from '../../image/list.js';
+import { familiarName, parseAnyReference, parseReference, withDefaultTag } from '../../image/reference.js';
+import type { DeleteItem, PruneReport } from '../../image/remove.js';
+import type { HistoryItem } from '../../image/views.js';
+import { shortId } from '../../lib/digest.js';
+import { ask, streamError } from './context.js';
 import { renderInspect, renderList, type ListFormat } from './format/render.js';
 import { ago, humanSize } from './format/units.js';
 
 /**
- * `berth` image commands: each takes the service and parsed flags and
- * returns what to print, as the docker CLI prints it.
+ * `berth` image commands, as clients of berthd: each takes the client and
+ * parsed flags, asks the daemon (Docker's image API), and returns what to
+ * print, as the docker CLI prints it.
  */
+
+/** An image name in a request path: its slashes are the path's, the rest escaped. */
+export const imagePath = (name: string, rest = ''): string => `/images/${name.split('/').map(encodeURIComponent).join('/')}${rest}`;
 
 export type Filters = Record<string, string[]>;
 
@@ -46,8 +55,11 @@ interface ImageRow {
   Containers: string;
 }
 
+/** An image of GET /images/json: VirtualSize went away in API 1.44. */
+type ListedImage = Omit<ImageSummary, 'VirtualSize'> & { VirtualSize?: number };
+
 /** One row per tag, as `docker images` shows them; `<none>` for what is missing. */
-function imageRows(images: ImageSummary[], noTrunc: boolean, now: number): ImageRow[] {
+function imageRows(images: ListedImage[], noTrunc: boolean, now: number): ImageRow[] {
   const rows: ImageRow[] = [];
   for (const img of images) {
     const base = {
@@ -57,7 +69,7 @@ function imageRows(images: ImageSummary[], noTrunc: boolean, now: number): Image
       Size: humanSize(img.Size),
       SharedSize: img.SharedSize < 0 ? 'N/A' : humanSize(img.SharedSize),
       UniqueSize: img.SharedSize < 0 ? 'N/A' : humanSize(img.Size - img.SharedSize),
-      VirtualSize: humanSize(img.VirtualSize),
+      VirtualSize: humanSize(img.VirtualSize ?? img.Size),
       Containers: img.Containers < 0 ? 'N/A' : String(img.Containers),
     };
     const digestOf = (repo: string): string => img.RepoDigests?.find((d) => d.startsWith(`${repo}@`))?.split('@')[1] ?? '<none>';
@@ -85,28 +97,36 @@ export interface ImagesFlags {
   quiet?: boolean;
 }
 
-export async function images(service: ImageService, reference: string | undefined, flags: ImagesFlags, now = Date.now()): Promise<string> {
+export async function images(client: EngineClient, reference: string | undefined, flags: ImagesFlags, now = Date.now()): Promise<string> {
   const filters = parseFilters(flags.filter);
   if (reference) (filters['reference'] ??= []).push(reference);
-  const list = await service.list({ all: flags.all, filters });
+  // dockerd adds up shared sizes only when asked: ask when the format shows them
+  const sharedSize = /SharedSize|UniqueSize/.test(flags.format ?? '') ? true : undefined;
+  const list = await ask(client.get<ListedImage[]>('/images/json', { query: { all: flags.all ? true : undefined, 'shared-size': sharedSize }, filters }));
   const rows = imageRows(list, Boolean(flags.noTrunc), now);
   if (flags.quiet) return rows.map((r) => `${r.ID}\n`).join('');
   const table = flags.digests ? IMAGES_FORMAT.table.replace('{{.Tag}}\t', '{{.Tag}}\t{{.Digest}}\t') : IMAGES_FORMAT.table;
   return renderList(rows, { ...IMAGES_FORMAT, table }, flags.format);
 }
 
-export async function inspect(service: ImageService, names: string[], format?: string): Promise<{ out: string; errors: string[] }> {
+/**
+ * `docker image inspect`: what was found, then an error line for each name
+ * that was not (`missing`, for a generic inspect that tries containers too).
+ */
+export async function inspect(client: EngineClient, names: string[], format?: string): Promise<{ out: string; errors: string[]; missing: string[] }> {
   const found: unknown[] = [];
   const errors: string[] = [];
+  const missing: string[] = [];
   for (const name of names) {
     try {
-      found.push(await service.inspect(name));
+      found.push(await ask(client.get(imagePath(name, '/json'))));
     } catch (err) {
       if (!(err instanceof EngineError && err.kind === 'NotFound')) throw err;
-      errors.push(`Error: No such image: ${name}`);
+      missing.push(name);
+      errors.push(`Error response from daemon: ${err.message}`);
     }
   }
-  return { out: found.length || !errors.length ? renderInspect(found, format) : '', errors };
+  return { out: renderInspect(found, format), errors, missing };
 }
 
 const HISTORY_FORMAT: ListFormat = {
@@ -122,8 +142,8 @@ export interface HistoryFlags {
 }
 
 /** `docker history`: newest step first; CREATED BY cut at 45 characters with "…". */
-export async function history(service: ImageService, name: string, flags: HistoryFlags, now = Date.now()): Promise<string> {
-  const items = await service.history(name);
+export async function history(client: EngineClient, name: string, flags: HistoryFlags, now = Date.now()): Promise<string> {
+  const items = await ask(client.get<HistoryItem[]>(imagePath(name, '/history')));
   const rows = items.map((h) => {
     const createdBy = h.CreatedBy.replace(/\t/g, ' ');
     return {
@@ -140,14 +160,30 @@ export async function history(service: ImageService, name: string, flags: Histor
   return renderList(rows, HISTORY_FORMAT, flags.format);
 }
 
-export async function removeImages(service: ImageService, names: string[], flags: { force?: boolean; noPrune?: boolean }): Promise<{ out: string; errors: string[] }> {
+/** `docker tag`: the target split into repository and tag as docker's client splits it. */
+export async function tag(client: EngineClient, source: string, target: string): Promise<void> {
+  const parsed = (text: string, parse: (t: string) => unknown): void => {
+    try {
+      parse(text);
+    } catch (err) {
+      if (!(err instanceof EngineError)) throw err;
+      throw new EngineError('InvalidArgument', 'INVALID_REFERENCE', `Error parsing reference: ${JSON.stringify(text)} is not a valid repository/tag: ${err.message}`);
+    }
+  };
+  parsed(source, parseAnyReference);
+  parsed(target, parseReference);
+  const ref = withDefaultTag(parseReference(target));
+  if (ref.digest !== undefined) throw new EngineError('InvalidArgument', 'DIGEST_TAG', 'refusing to create a tag with a digest reference');
+  await ask(client.post(imagePath(source, '/tag'), undefined, { query: { repo: familiarName(ref), tag: ref.tag } }));
+}
+
+export async function removeImages(client: EngineClient, names: string[], flags: { force?: boolean; noPrune?: boolean }): Promise<{ out: string; errors: string[] }> {
   let out = '';
   const errors: string[] = [];
   for (const name of names) {
     try {
-      for (const item of await service.remove(name, { force: flags.force, noPrune: flags.noPrune })) {
-        out += 'Untagged' in item ? `Untagged: ${item.Untagged}\n` : `Deleted: ${item.Deleted}\n`;
-      }
+      const items = await ask(client.delete<DeleteItem[]>(imagePath(name), { query: { force: flags.force ? true : undefined, noprune: flags.noPrune ? true : undefined } }));
+      for (const item of items) out += 'Untagged' in item ? `Untagged: ${item.Untagged}\n` : `Deleted: ${item.Deleted}\n`;
     } catch (err) {
       if (!(err instanceof EngineError)) throw err;
       errors.push(`Error response from daemon: ${err.describe()}`);
@@ -156,10 +192,13 @@ export async function removeImages(service: ImageService, names: string[], flags
   return { out, errors };
 }
 
-export async function prune(service: ImageService, flags: { all?: boolean; filter: string[] }): Promise<string> {
-  const report = await service.prune({ all: flags.all, filters: parseFilters(flags.filter) });
+/** `docker image prune`: dangling images, or with `all` every image no container uses. */
+export async function prune(client: EngineClient, flags: { all?: boolean; filter: string[] }): Promise<string> {
+  const filters = parseFilters(flags.filter);
+  (filters['dangling'] ??= []).push(String(!flags.all));
+  const report = await ask(client.post<{ ImagesDeleted: PruneReport['ImagesDeleted'] | null; SpaceReclaimed: number }>('/images/prune', undefined, { filters }));
   let out = '';
-  if (report.ImagesDeleted.length) {
+  if (report.ImagesDeleted?.length) {
     out += 'Deleted Images:\n';
     for (const item of report.ImagesDeleted) out += 'Untagged' in item ? `untagged: ${item.Untagged}\n` : `deleted: ${item.Deleted}\n`;
     out += '\n';
@@ -173,49 +212,80 @@ export function pruneWarning(all: boolean | undefined): string {
     : 'WARNING! This will remove all dangling images.\nAre you sure you want to continue? [y/N] ';
 }
 
-/** `docker import`: prints the new image's ID. `-` reads stdin. */
-export async function importFrom(service: ImageService, source: string, ref: string | undefined, flags: { change: string[]; message?: string }, stdin: Readable): Promise<string> {
-  const input = source === '-' ? stdin : openInput(source);
-  const result = await service.importImage(input, { ref, changes: flags.change, message: flags.message, source: source === '-' ? '-' : source });
-  return `${result.id}\n`;
+/** `docker import`: prints the new image's ID. `-` reads stdin; a URL is the daemon's to fetch. */
+export async function importFrom(client: EngineClient, source: string, ref: string | undefined, flags: { change: string[]; message?: string }, stdin: Readable): Promise<string> {
+  const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(source);
+  const query = { fromSrc: url ? source : '-', repo: ref, message: flags.message, changes: flags.change };
+  const upload = url ? undefined : { data: source === '-' ? stdin : createReadStream(source, { highWaterMark: INPUT_CHUNK }), contentType: 'application/x-tar' };
+  const res = await ask(client.stream('POST', '/images/create', undefined, { query, ...(upload ? { upload } : {}) }));
+  let id = '';
+  await eachMessage(res, 'IMPORT_FAILED', (m) => {
+    if (m.status) id = m.status;
+  });
+  return `${id}\n`;
 }
 
 /** Archives are read in 1 MiB chunks rather than Node's 64 KiB: a tenth of the thread-pool round trips. */
 const INPUT_CHUNK = 1 << 20;
 
-function openInput(path: string): Readable {
-  if (/^[a-z]+:\/\//i.test(path)) {
-    throw new EngineError('NotImplemented', 'NO_URL_IMPORT', `import from a URL is not supported yet: ${path}`, { hint: 'download it first, then: berth import FILE' });
-  }
-  return createReadStream(path, { highWaterMark: INPUT_CHUNK });
-}
-
 /** `docker save`: the archive to a file, or to stdout when that is not a terminal. */
-export async function save(service: ImageService, names: string[], output: string | undefined, stdout: Writable & { isTTY?: boolean }): Promise<void> {
+export async function save(client: EngineClient, names: string[], output: string | undefined, stdout: Writable & { isTTY?: boolean }): Promise<void> {
   if (!output && stdout.isTTY) {
     throw new EngineError('InvalidArgument', 'SAVE_TO_TERMINAL', 'cowardly refusing to save to a terminal. Use the -o flag or redirect');
   }
-  const archive = await service.save(names);
-  if (output) {
-    const tmp = `${output}.berth-tmp-${process.pid}`;
-    try {
-      await pipeline(archive, createWriteStream(tmp));
-      renameSync(tmp, output);
-    } catch (err) {
-      rmSync(tmp, { force: true });
-      throw err;
+  const archive = await ask(client.stream('GET', '/images/get', undefined, { query: { names } }));
+  try {
+    if (output) {
+      const tmp = `${output}.berth-tmp-${process.pid}`;
+      try {
+        await pipeline(archive, createWriteStream(tmp));
+        renameSync(tmp, output);
+      } catch (err) {
+        rmSync(tmp, { force: true });
+        throw err;
+      }
+    } else {
+      await pipeline(archive, stdout, { end: false });
     }
-  } else {
-    await pipeline(archive, stdout, { end: false });
+  } catch (err) {
+    if (err instanceof EngineError) throw err;
+    throw new EngineError('Internal', 'SAVE_FAILED', `save: the archive did not arrive whole: ${(err as Error).message}`, { cause: err });
   }
 }
 
 /** `docker load`: "Loaded image: name:tag" per tag, "Loaded image ID: sha256:…" for an untagged image. */
-export async function load(service: ImageService, input: string | undefined, stdin: Readable & { isTTY?: boolean }, quiet: boolean, progress: (line: string) => void): Promise<string> {
+export async function load(client: EngineClient, input: string | undefined, stdin: Readable & { isTTY?: boolean }, quiet: boolean, progress: (line: string) => void): Promise<string> {
   if (!input && stdin.isTTY) {
     throw new EngineError('InvalidArgument', 'LOAD_FROM_TERMINAL', 'requested load from stdin, but stdin is empty', { hint: 'give the archive with -i FILE, or redirect it' });
   }
   const source = input ? createReadStream(input, { highWaterMark: INPUT_CHUNK }) : stdin;
-  const result = await service.load(source, quiet ? {} : { onProgress: (e) => progress(`Loading layer ${e.index + 1}/${e.count} ${e.layer}`) });
-  return result.loaded.map((l) => (l.startsWith('sha256:') ? `Loaded image ID: ${l}\n` : `Loaded image: ${l}\n`)).join('');
+  const res = await ask(client.stream('POST', '/images/load', undefined, { query: { quiet }, upload: { data: source, contentType: 'application/x-tar' } }));
+  let out = '';
+  await eachMessage(res, 'LOAD_FAILED', (m) => {
+    if (m.stream) out += m.stream;
+    else if (m.status) progress([m.status, m.progress, m.id].filter(Boolean).join(' '));
+  });
+  return out;
+}
+
+interface JsonMessage {
+  status?: string;
+  progress?: string;
+  id?: string;
+  stream?: string;
+  error?: string;
+  errorDetail?: { message?: string };
+}
+
+/** The daemon's JSON messages in order; a reported error ends the stream as an error. */
+async function eachMessage(res: IncomingMessage, code: string, each: (m: JsonMessage) => void): Promise<void> {
+  try {
+    for await (const m of jsonMessages<JsonMessage>(res)) {
+      if (m.errorDetail || m.error) throw streamError(m.errorDetail?.message ?? m.error ?? 'unknown error', code);
+      each(m);
+    }
+  } catch (err) {
+    if (err instanceof EngineError) throw err;
+    throw new EngineError('Unavailable', 'DAEMON_CONNECTION_FAILED', `the daemon's answer ended early: ${(err as Error).message}`, { cause: err });
+  }
 }

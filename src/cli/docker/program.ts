@@ -1,8 +1,8 @@
 import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import { EngineError } from '../../errors/engine-error.js';
-import type { ImageService } from '../../image/service.js';
-import { DEFAULT_DATA_ROOT, openImageService, VERSION } from './context.js';
+import type { EngineClient } from '../../client/client.js';
+import { DEFAULT_HOST, errorLine, type GlobalFlags, lazyClient, VERSION } from './context.js';
 import * as img from './images.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -14,21 +14,21 @@ export interface Io {
 }
 
 /**
- * `berth`: docker's commands, flags and output. For now the image commands,
- * working on the data root in-process; with berthd (the engine issue) they
- * become clients of its API. Handlers return text; this file prints it and
- * turns errors into docker's exit codes (1 for these commands).
+ * `berth`: docker's commands, flags and output, as clients of berthd (started
+ * on first use when berth runs as root and none answers: daemon-start.ts).
+ * Handlers return text; this file prints it and turns errors into docker's
+ * exit codes (1 for these commands).
  */
 export function buildProgram(io: Io, setExitCode: (code: number) => void): Command {
   const program = new Command('berth')
     .description('a Docker-compatible container engine')
     .version(`berth version ${VERSION}`, '-v, --version')
-    .option('--data-root <dir>', 'where images and layers are kept', process.env['BERTH_DATA_ROOT'] ?? DEFAULT_DATA_ROOT)
+    .option('-H, --host <socket>', `the berthd socket to connect to (default: BERTH_HOST, else ${DEFAULT_HOST})`)
+    .option('--data-root <dir>', 'the data root of a berthd that berth starts (default: BERTH_DATA_ROOT, else berthd\'s)')
     .enablePositionalOptions()
     .showHelpAfterError();
 
-  let service: ImageService | undefined;
-  const images = (): ImageService => (service ??= openImageService(program.opts<{ dataRoot: string }>().dataRoot));
+  const client: () => Promise<EngineClient> = lazyClient(() => program.opts<GlobalFlags>());
   const print = (text: string): void => {
     if (text) io.stdout.write(text);
   };
@@ -39,7 +39,7 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
         await fn(...args);
       } catch (err) {
         if (!(err instanceof EngineError)) throw err;
-        io.stderr.write(`Error: ${err.describe()}\n`);
+        io.stderr.write(`${errorLine(err)}\n`);
         setExitCode(1);
       }
     };
@@ -58,48 +58,48 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
       .option('--format <format>', "'table', 'json', or a Go template")
       .option('--no-trunc', "don't truncate output")
       .option('-q, --quiet', 'only show image IDs')
-      .action(act(async (repo: string | undefined, o: img.ImagesFlags & { trunc?: boolean }) => print(await img.images(images(), repo, { ...o, noTrunc: o.trunc === false }))));
+      .action(act(async (repo: string | undefined, o: img.ImagesFlags & { trunc?: boolean }) => print(await img.images(await client(), repo, { ...o, noTrunc: o.trunc === false }))));
   const inspectCmd = (cmd: Command): Command =>
     cmd
       .argument('<image...>')
       .option('-f, --format <format>', 'format the output with a Go template')
-      .action(act(async (names: string[], o: { format?: string }) => report(await img.inspect(images(), names, o.format))));
+      .action(act(async (names: string[], o: { format?: string }) => report(await img.inspect(await client(), names, o.format))));
   const historyCmd = (cmd: Command): Command =>
     cmd
       .argument('<image>')
-      .option('-H, --human [bool]', 'print sizes and dates in human readable format', (v) => v !== 'false', true)
+      .option('-H, --human [bool]', 'print sizes and dates in human readable format', (v) => v.replace(/^=/, '') !== 'false', true)
       .option('--no-trunc', "don't truncate output")
       .option('-q, --quiet', 'only show image IDs')
       .option('--format <format>', "'table', 'json', or a Go template")
-      .action(act(async (name: string, o: { human: boolean; trunc?: boolean; quiet?: boolean; format?: string }) => print(await img.history(images(), name, { ...o, noTrunc: o.trunc === false }))));
+      .action(act(async (name: string, o: { human: boolean; trunc?: boolean; quiet?: boolean; format?: string }) => print(await img.history(await client(), name, { ...o, noTrunc: o.trunc === false }))));
   const rmiCmd = (cmd: Command): Command =>
     cmd
       .argument('<image...>')
       .option('-f, --force', 'force removal of the image')
       .option('--no-prune', 'do not delete untagged parents')
-      .action(act(async (names: string[], o: { force?: boolean; prune?: boolean }) => report(await img.removeImages(images(), names, { force: o.force, noPrune: o.prune === false }))));
+      .action(act(async (names: string[], o: { force?: boolean; prune?: boolean }) => report(await img.removeImages(await client(), names, { force: o.force, noPrune: o.prune === false }))));
   const tagCmd = (cmd: Command): Command =>
     cmd
       .argument('<source>', 'SOURCE_IMAGE[:TAG]')
       .argument('<target>', 'TARGET_IMAGE[:TAG]')
-      .action(act((source: string, target: string) => images().tag(source, target)));
+      .action(act(async (source: string, target: string) => img.tag(await client(), source, target)));
   const importCmd = (cmd: Command): Command =>
     cmd
       .argument('<file>', 'a tar archive (plain, gzip or zstd), or - for stdin')
       .argument('[reference]', 'REPOSITORY[:TAG]')
       .option('-c, --change <instruction>', 'apply a Dockerfile instruction to the image', collect, [])
       .option('-m, --message <message>', 'commit message for the imported image')
-      .action(act(async (file: string, ref: string | undefined, o: { change: string[]; message?: string }) => print(await img.importFrom(images(), file, ref, o, io.stdin))));
+      .action(act(async (file: string, ref: string | undefined, o: { change: string[]; message?: string }) => print(await img.importFrom(await client(), file, ref, o, io.stdin))));
   const saveCmd = (cmd: Command): Command =>
     cmd
       .argument('<image...>')
       .option('-o, --output <file>', 'write to a file instead of stdout')
-      .action(act(async (names: string[], o: { output?: string }) => img.save(images(), names, o.output, io.stdout)));
+      .action(act(async (names: string[], o: { output?: string }) => img.save(await client(), names, o.output, io.stdout)));
   const loadCmd = (cmd: Command): Command =>
     cmd
       .option('-i, --input <file>', 'read from a tar archive file instead of stdin')
       .option('-q, --quiet', 'suppress the load output')
-      .action(act(async (o: { input?: string; quiet?: boolean }) => print(await img.load(images(), o.input, io.stdin, Boolean(o.quiet), (l) => io.stderr.write(`${l}\n`)))));
+      .action(act(async (o: { input?: string; quiet?: boolean }) => print(await img.load(await client(), o.input, io.stdin, Boolean(o.quiet), (l) => io.stderr.write(`${l}\n`)))));
   const pruneCmd = (cmd: Command): Command =>
     cmd
       .option('-a, --all', 'remove all unused images, not just dangling ones')
@@ -108,7 +108,7 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
       .action(
         act(async (o: { all?: boolean; force?: boolean; filter: string[] }) => {
           if (!o.force && !(await confirm(io, img.pruneWarning(o.all)))) return;
-          print(await img.prune(images(), o));
+          print(await img.prune(await client(), o));
         }),
       );
 
