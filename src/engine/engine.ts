@@ -73,7 +73,13 @@ export class Engine extends EventEmitter {
   async start(ref: string): Promise<'started' | 'already'> {
     const c = this.get(ref);
     if (c.State.Running) return 'already';
-    await this.lifecycle.start(c);
+    try {
+      await this.lifecycle.start(c);
+    } catch (err) {
+      // --rm: a container that could not start goes too, as with dockerd
+      if (c.HostConfig.AutoRemove) await this.remove(c.ID, { force: true, volumes: true }).catch(() => undefined);
+      throw err;
+    }
     this.event(c, 'start');
     return 'started';
   }
@@ -105,7 +111,8 @@ export class Engine extends EventEmitter {
   /** `docker wait`: resolves with the exit code once the container is not running (condition "not-running", "next-exit"). */
   async wait(ref: string, condition: 'not-running' | 'next-exit' | 'removed' = 'not-running'): Promise<{ StatusCode: number; Error: { Message: string } | null }> {
     const c = this.get(ref);
-    if (condition === 'next-exit' || c.State.Running) await this.lifecycle.nextExit(c);
+    // next-exit also ends with a start that fails (docker run waits before it starts)
+    if (condition === 'next-exit' || c.State.Running) await this.lifecycle.nextExit(c, condition === 'next-exit');
     if (condition === 'removed') {
       while (this.ctx.containers.get(c.ID)) await sleep(50);
     }
@@ -183,12 +190,15 @@ export class Engine extends EventEmitter {
     const c = this.get(ref);
     if (c.State.Running) return connectSocket(`${runDirOf(this.ctx, c.ID)}/attach.sock`);
     return new Promise<Socket>((resolve, reject) => {
-      this.lifecycle.onceBeforeStart(c.ID, async (runDir) => {
-        try {
-          resolve(await connectSocket(`${runDir}/attach.sock`));
-        } catch (err) {
-          reject(err);
-        }
+      this.lifecycle.onceBeforeStart(c.ID, {
+        ready: async (runDir) => {
+          try {
+            resolve(await connectSocket(`${runDir}/attach.sock`));
+          } catch (err) {
+            reject(err);
+          }
+        },
+        failed: reject,
       });
     });
   }

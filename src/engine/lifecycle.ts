@@ -23,7 +23,7 @@ export class Lifecycle {
   private readonly watches = new Map<string, ShimWatch>();
   private readonly exitWaiters = new Map<string, (() => void)[]>();
   /** attach requests for a created container: run once its shim exists, before its process starts */
-  private readonly beforeStart = new Map<string, ((runDir: string) => Promise<void>)[]>();
+  private readonly beforeStart = new Map<string, StartHook[]>();
 
   constructor(
     private readonly ctx: EngineContext,
@@ -69,7 +69,7 @@ export class Lifecycle {
       created = true;
       const hooks = this.beforeStart.get(c.ID) ?? [];
       this.beforeStart.delete(c.ID);
-      await Promise.all(hooks.map((h) => h(runDir).catch((err: unknown) => this.ctx.log.warn(`container ${c.ID.slice(0, 12)}: attach: ${(err as Error).message}`))));
+      await Promise.all(hooks.map((h) => h.ready(runDir).catch((err: unknown) => this.ctx.log.warn(`container ${c.ID.slice(0, 12)}: attach: ${(err as Error).message}`))));
       const record = await runtimeStart(this.ctx.runtime, c.ID);
       const shimPid = readShimPid(runDir);
       const shimStart = shimPid === undefined ? undefined : readProcStat(shimPid)?.startTime;
@@ -82,8 +82,14 @@ export class Lifecycle {
       if (created) await runtimeDelete(this.ctx.runtime, c.ID, true).catch(() => undefined);
       unmountContainerRootfs(this.ctx.snapshots, c.ID, containerDir);
       rmSync(runDir, { recursive: true, force: true });
-      c.State = { ...c.State, Error: err instanceof Error ? err.message : String(err) };
+      // as dockerd: the container stays created, with the exit code `docker run` reports
+      const message = err instanceof Error ? err.message : String(err);
+      c.State = { ...c.State, Error: message, ExitCode: startFailureCode(message) };
       this.ctx.containers.save(c);
+      for (const h of this.beforeStart.get(c.ID) ?? []) h.failed(err instanceof Error ? err : new Error(message));
+      this.beforeStart.delete(c.ID);
+      for (const wake of this.exitWaiters.get(c.ID) ?? []) wake();
+      this.exitWaiters.delete(c.ID);
       throw err;
     }
   }
@@ -117,7 +123,7 @@ export class Lifecycle {
   }
 
   /** Runs `hook` at the container's next start, once its shim listens and before its process runs. */
-  onceBeforeStart(id: string, hook: (runDir: string) => Promise<void>): void {
+  onceBeforeStart(id: string, hook: StartHook): void {
     const list = this.beforeStart.get(id) ?? [];
     list.push(hook);
     this.beforeStart.set(id, list);
@@ -176,8 +182,8 @@ export class Lifecycle {
   }
 
   /** Resolves when the container's next exit has been recorded (at once if it is not running). */
-  nextExit(c: Container): Promise<void> {
-    if (!c.State.Running && !this.watches.has(c.ID)) return Promise.resolve();
+  nextExit(c: Container, evenIfStopped = false): Promise<void> {
+    if (!evenIfStopped && !c.State.Running && !this.watches.has(c.ID)) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const list = this.exitWaiters.get(c.ID) ?? [];
       list.push(resolve);
@@ -218,6 +224,19 @@ export class Lifecycle {
     for (const w of this.watches.values()) w.close();
     this.watches.clear();
   }
+}
+
+/** What a start's failure after the attach is; `failed` ends the attach. */
+export interface StartHook {
+  ready: (runDir: string) => Promise<void>;
+  failed: (err: Error) => void;
+}
+
+/** dockerd's exit codes for a process that could not be started: 127 not found, 126 not executable, 128 otherwise. */
+export function startFailureCode(message: string): number {
+  if (/executable file not found|no such file or directory/i.test(message)) return 127;
+  if (/permission denied|exec format error/i.test(message)) return 126;
+  return 128;
 }
 
 /** Docker's log-opt sizes: 10m, 1g, 512k, plain bytes. */
