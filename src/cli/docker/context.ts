@@ -29,9 +29,9 @@ export function connectOptions(flags: GlobalFlags, env: NodeJS.ProcessEnv = proc
  * The commands' way to the daemon: connected on first use (a command that
  * fails on its flags starts no daemon), then shared by every call.
  */
-export function lazyClient(flags: () => GlobalFlags): () => Promise<EngineClient> {
+export function lazyClient(flags: () => GlobalFlags, warn?: (message: string) => void): () => Promise<EngineClient> {
   let client: Promise<EngineClient> | undefined;
-  return () => (client ??= connect(connectOptions(flags())));
+  return () => (client ??= connect({ ...connectOptions(flags()), ...(warn ? { warn } : {}) }));
 }
 
 /**

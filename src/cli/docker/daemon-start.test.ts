@@ -32,7 +32,12 @@ const argv = process.argv.slice(2);
 fs.appendFileSync(${JSON.stringify(started)}, JSON.stringify({ pid: process.pid, argv }) + '\\n');
 const socket = argv[argv.indexOf('-H') + 1].slice('unix://'.length);
 // a moment before listening, as a real daemon opens its stores first
-setTimeout(() => http.createServer((req, res) => { res.setHeader('Api-Version', '1.47'); res.end('OK'); }).listen(socket, () => console.error('fake: listening')), 150);`,
+const dataRoot = argv.includes('--data-root') ? argv[argv.indexOf('--data-root') + 1] : '/var/lib/berth';
+setTimeout(() => http.createServer((req, res) => {
+  res.setHeader('Api-Version', '1.47');
+  if (req.url.endsWith('/info')) { res.setHeader('Content-Type', 'application/json'); res.end(JSON.stringify({ DockerRootDir: dataRoot })); }
+  else res.end('OK');
+}).listen(socket, () => console.error('fake: listening')), 150);`,
 );
 const failing = fake('failing', `console.error('berthd: open data root: it is not there'); process.exit(1);`);
 const silent = fake('silent', `setTimeout(() => {}, 60000);`);
@@ -95,6 +100,18 @@ describe('connect', () => {
     const again = await connect({ host, autoStart: true, berthdPath: serving });
     again.close();
     assert.equal(startedDaemons().length, 1);
+  });
+
+  it('warns when the daemon already there serves another data root than the one named', async () => {
+    const host = `unix://${join(dir, 'one', 'berth.sock')}`;
+    const warnings: string[] = [];
+    const warn = (m: string): number => warnings.push(m);
+    (await connect({ host, berthdPath: serving, dataRoot: '/srv/berth-data', warn })).close();
+    assert.deepEqual(warnings, []);
+    (await connect({ host, berthdPath: serving, dataRoot: '/srv/elsewhere', warn })).close();
+    assert.deepEqual(warnings, [
+      `the berthd at ${host} uses the data root /srv/berth-data, not /srv/elsewhere: --data-root and BERTH_DATA_ROOT only name the data root of a berthd that berth starts`,
+    ]);
   });
 
   it('two berths at once start one berthd', async () => {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { EngineClient } from '../../client/client.js';
@@ -32,6 +32,8 @@ export interface ConnectOptions {
   /** default: bin/berthd of this package */
   berthdPath?: string;
   userAgent?: string;
+  /** Told when a daemon already running serves another data root than dataRoot. */
+  warn?: (message: string) => void;
 }
 
 /** The socket path of a `unix://` host; berth speaks to no other kind yet. */
@@ -47,13 +49,26 @@ export async function connect(opts: ConnectOptions): Promise<EngineClient> {
   const client = new EngineClient({ socketPath, ...(opts.userAgent ? { userAgent: opts.userAgent } : {}) });
   try {
     await client.apiVersion();
-    return client;
   } catch (err) {
     if (!isEngineError(err, 'DAEMON_UNREACHABLE') || !(opts.autoStart ?? process.getuid?.() === 0)) throw err;
+    await startBerthd(socketPath, opts);
+    await client.apiVersion();
+    return client;
   }
-  await startBerthd(socketPath, opts);
-  await client.apiVersion();
+  if (opts.dataRoot && opts.warn) await checkDataRoot(client, opts.dataRoot, opts.warn);
   return client;
+}
+
+/**
+ * A data root names the daemon berth would start; a daemon already on the
+ * socket keeps its own. Saying so spares the user a surprise (images
+ * "missing" from the data root they named).
+ */
+async function checkDataRoot(client: EngineClient, dataRoot: string, warn: (message: string) => void): Promise<void> {
+  const info = await client.get<{ DockerRootDir?: string }>('/info');
+  if (info.DockerRootDir && resolve(info.DockerRootDir) !== resolve(dataRoot)) {
+    warn(`the berthd at unix://${client.socketPath} uses the data root ${info.DockerRootDir}, not ${dataRoot}: --data-root and BERTH_DATA_ROOT only name the data root of a berthd that berth starts`);
+  }
 }
 
 async function startBerthd(socketPath: string, opts: ConnectOptions): Promise<void> {

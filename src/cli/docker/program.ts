@@ -28,7 +28,10 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .enablePositionalOptions()
     .showHelpAfterError();
 
-  const client: () => Promise<EngineClient> = lazyClient(() => program.opts<GlobalFlags>());
+  const client: () => Promise<EngineClient> = lazyClient(
+    () => program.opts<GlobalFlags>(),
+    (warning) => io.stderr.write(`WARNING: ${warning}\n`),
+  );
   const print = (text: string): void => {
     if (text) io.stdout.write(text);
   };
