@@ -61,10 +61,11 @@ export function registerContainerRoutes(router: Router, engine: Engine): void {
   router.post('/containers/:id/wait', async (ctx) => {
     const condition = (ctx.query.string('condition') || 'not-running') as 'not-running' | 'next-exit' | 'removed';
     if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw new EngineError('InvalidArgument', 'BAD_CONDITION', `invalid condition: "${condition}"`);
-    // the status goes first, so the client knows the wait is registered (docker run relies on it)
+    // registered before the head goes out: a client that has the head may start the container
+    const result = engine.wait(ctx.params['id']!, condition);
+    result.catch(() => undefined);
     const stream = ctx.stream();
-    const result = await engine.wait(ctx.params['id']!, condition);
-    await stream.write(`${JSON.stringify(result)}\n`);
+    await stream.write(`${JSON.stringify(await result)}\n`);
     await stream.end();
   });
 

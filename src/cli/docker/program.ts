@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { EngineError } from '../../errors/engine-error.js';
 import type { EngineClient } from '../../client/client.js';
 import { DEFAULT_HOST, errorLine, type GlobalFlags, lazyClient, VERSION } from './context.js';
+import { addContainerCommands } from './container-commands.js';
 import * as img from './images.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -134,6 +135,7 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
   saveCmd(image.command('save').description('save one or more images to a tar archive'));
   loadCmd(image.command('load').description('load an image from a tar archive or STDIN'));
   pruneCmd(image.command('prune').description('remove unused images'));
+  addContainerCommands(program, { io, client, setExitCode });
   return program;
 }
 

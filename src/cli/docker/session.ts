@@ -1,0 +1,81 @@
+import type { Socket } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
+import { demultiplex } from '../../lib/stdcopy.js';
+
+export interface SessionIo {
+  stdin: Readable & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
+  stdout: Writable & { isTTY?: boolean; columns?: number; rows?: number };
+  stderr: Writable;
+}
+
+/**
+ * A hijacked attach or exec connection wired to the terminal, as docker's
+ * CLI does it: the container's output to stdout/stderr (demultiplexed
+ * unless it has a TTY), our stdin to it when asked (the terminal in raw
+ * mode for a TTY), and our end of stdin as a half-close. Resolves when the
+ * daemon ends the stream (the process has ended or was detached).
+ */
+export async function runSession(socket: Socket, io: SessionIo, opts: { tty: boolean; stdin: boolean; onResize?: (rows: number, cols: number) => void }): Promise<void> {
+  const raw = opts.tty && opts.stdin && io.stdin.isTTY === true && typeof io.stdin.setRawMode === 'function';
+  if (raw) io.stdin.setRawMode!(true);
+  const resize = (): void => {
+    if (opts.onResize && io.stdout.rows && io.stdout.columns) opts.onResize(io.stdout.rows, io.stdout.columns);
+  };
+  if (opts.tty) {
+    resize();
+    process.on('SIGWINCH', resize);
+  }
+  const feed = (chunk: Buffer): void => void socket.write(chunk);
+  const endInput = (): void => void socket.end();
+  if (opts.stdin) {
+    io.stdin.on('data', feed);
+    io.stdin.once('end', endInput);
+    io.stdin.resume();
+  }
+  try {
+    if (opts.tty) {
+      await new Promise<void>((resolve) => {
+        socket.on('data', (chunk: Buffer) => io.stdout.write(chunk));
+        socket.on('close', () => resolve());
+        socket.on('error', () => resolve());
+      });
+    } else {
+      // a half-closed socket still gives its data: read it as a stream until the daemon ends
+      await demultiplex(socketChunks(socket), { stdout: io.stdout, stderr: io.stderr }).catch(() => undefined);
+    }
+  } finally {
+    if (opts.stdin) {
+      io.stdin.off('data', feed);
+      io.stdin.off('end', endInput);
+      io.stdin.pause();
+    }
+    if (opts.tty) process.off('SIGWINCH', resize);
+    if (raw) io.stdin.setRawMode!(false);
+  }
+}
+
+/** The socket's data as an async iterable that ends at its close, without destroying it when stdin ends first. */
+async function* socketChunks(socket: Socket): AsyncGenerator<Buffer> {
+  const queue: Buffer[] = [];
+  let done = false;
+  let wake: (() => void) | undefined;
+  socket.on('data', (c: Buffer) => {
+    queue.push(c);
+    wake?.();
+  });
+  const finish = (): void => {
+    done = true;
+    wake?.();
+  };
+  socket.on('close', finish);
+  socket.on('error', finish);
+  for (;;) {
+    if (queue.length) {
+      yield queue.shift()!;
+      continue;
+    }
+    if (done) return;
+    await new Promise<void>((r) => (wake = r));
+    wake = undefined;
+  }
+}
