@@ -1,3 +1,4 @@
+import { cpus } from 'node:os';
 import { EngineError } from '../errors/engine-error.js';
 import { chainId } from '../image/config.js';
 import { parseDigest } from '../lib/digest.js';
@@ -6,6 +7,7 @@ import type { EngineContext } from './context.js';
 import { hostHostnameOf, writeEtcFiles } from './etc-files.js';
 import { checkContainerName, generateName, newContainerId } from './names.js';
 import { createContainerLayers, removeContainerLayers } from './rootfs.js';
+import { adaptHostConfig } from './spec/adapt.js';
 import { mergeImageConfig } from './spec/merge.js';
 import type { ContainerConfig, HostConfig } from './spec/types.js';
 
@@ -50,7 +52,11 @@ export async function createContainer(ctx: EngineContext, req: CreateRequest, re
   if (!imageRef) throw new EngineError('InvalidArgument', 'NO_IMAGE', 'Config.Image is required: which image to create the container from');
   const name = req.name ? checkContainerName(req.name) : generateName((n) => ctx.containers.nameInUse(n));
   ctx.containers.checkNameFree(name);
-  const hostConfig = withHostDefaults(req.hostConfig);
+  const adapted = adaptHostConfig(withHostDefaults(req.hostConfig), { cgroupV2: false, numCpus: cpus().length });
+  const hostConfig = adapted.hostConfig;
+  if (hostConfig.NetworkMode !== 'none' && hostConfig.NetworkMode !== 'default' && req.config.Hostname && (hostConfig.NetworkMode === 'host' || hostConfig.NetworkMode?.startsWith('container:'))) {
+    throw new EngineError('InvalidArgument', 'HOSTNAME_CONFLICT', 'conflicting options: hostname and the network mode');
+  }
   let image;
   try {
     image = await ctx.images.inspect(imageRef);
@@ -96,7 +102,7 @@ export async function createContainer(ctx: EngineContext, req: CreateRequest, re
     };
     ctx.containers.checkNameFree(name); // a create that raced us to the name while we unpacked
     ctx.containers.save(container);
-    return { Id: id, Warnings: [] };
+    return { Id: id, Warnings: adapted.warnings };
   } catch (err) {
     if (layers) removeContainerLayers(ctx.snapshots, id);
     ctx.containers.remove(id);

@@ -42,6 +42,7 @@ export class Lifecycle {
     let created = false;
     try {
       await this.copyUp(c, rootfs);
+      makeWorkingDir(rootfs, c.Config.WorkingDir);
       const { spec, warnings } = containerSpec(this.ctx, c, rootfs);
       for (const w of warnings) this.ctx.log.warn(`container ${c.ID.slice(0, 12)}: ${w}`);
       writeFileAtomic(`${runDir}/config.json`, JSON.stringify(spec));
@@ -260,5 +261,23 @@ function isEmptyDir(path: string): boolean {
     return readdirSync(path).length === 0;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Docker makes a missing working directory at start, in the read-write
+ * layer (so a commit keeps it). Only through plain directories: a symlink
+ * on the way is left for the runtime, which resolves it inside the root.
+ */
+function makeWorkingDir(rootfs: string, workdir: string | undefined): void {
+  if (!workdir || workdir === '/') return;
+  let dir = rootfs;
+  for (const part of workdir.split('/').filter((p) => p && p !== '.')) {
+    if (part === '..') return;
+    dir = `${dir}/${part}`;
+    const st = lstatOrUndefined(dir);
+    if (st?.isDirectory()) continue;
+    if (st) return;
+    mkdirSync(dir, { mode: 0o755 });
   }
 }
