@@ -52,6 +52,8 @@ describe('berth image commands against berthd', { skip: missing('root') }, () =>
     const bad = berth('import', '-c', 'FROM x', rootfs);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /^Error response from daemon: /);
+    const absent = berth('import', join(work, 'absent.tar'));
+    assert.deepEqual([absent.status, absent.stderr], [1, `Error: open ${join(work, 'absent.tar')}: no such file or directory\n`]);
   });
 
   it('images / image ls: the table, -q, --no-trunc, --format, filters, a repository argument', () => {
@@ -113,6 +115,8 @@ describe('berth image commands against berthd', { skip: missing('root') }, () =>
     const missingOne = berth('save', '-o', join(work, 'nope.tar'), 'nope');
     assert.deepEqual([missingOne.status, missingOne.stderr], [1, 'Error response from daemon: No such image: nope:latest\n']);
     assert.equal(existsSync(join(work, 'nope.tar')), false, 'no file is left for a failed save');
+    const noDir = berth('save', '-o', join(work, 'absent', 'x.tar'), 'bth/app:1');
+    assert.deepEqual([noDir.status, noDir.stderr], [1, `Error: failed to save image: invalid output path: directory "${join(work, 'absent')}" does not exist\n`]);
 
     ok(berth('rmi', 'bth/app:1', 'bth/app:2', 'localhost:5000/bth/app'));
     const loaded = berth('load', '-i', file);

@@ -1,4 +1,5 @@
-import { createReadStream, createWriteStream, renameSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, openSync, renameSync, rmSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -216,7 +217,7 @@ export function pruneWarning(all: boolean | undefined): string {
 export async function importFrom(client: EngineClient, source: string, ref: string | undefined, flags: { change: string[]; message?: string }, stdin: Readable): Promise<string> {
   const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(source);
   const query = { fromSrc: url ? source : '-', repo: ref, message: flags.message, changes: flags.change };
-  const upload = url ? undefined : { data: source === '-' ? stdin : createReadStream(source, { highWaterMark: INPUT_CHUNK }), contentType: 'application/x-tar' };
+  const upload = url ? undefined : { data: source === '-' ? stdin : openInput(source), contentType: 'application/x-tar' };
   const res = await ask(client.stream('POST', '/images/create', undefined, { query, ...(upload ? { upload } : {}) }));
   let id = '';
   await eachMessage(res, 'IMPORT_FAILED', (m) => {
@@ -228,10 +229,30 @@ export async function importFrom(client: EngineClient, source: string, ref: stri
 /** Archives are read in 1 MiB chunks rather than Node's 64 KiB: a tenth of the thread-pool round trips. */
 const INPUT_CHUNK = 1 << 20;
 
+/** A file to upload, opened before the request, so that a missing one is said so (in docker's words). */
+function openInput(path: string): Readable {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw new EngineError('InvalidArgument', 'NO_INPUT', `open ${path}: ${errnoText(err)}`, { cause: err });
+  }
+  return createReadStream(path, { fd, highWaterMark: INPUT_CHUNK });
+}
+
+/** "no such file or directory", as Go words an errno. */
+function errnoText(err: unknown): string {
+  const message = (err as Error).message ?? String(err);
+  return /^[A-Z]+: ([^,]+),/.exec(message)?.[1] ?? message;
+}
+
 /** `docker save`: the archive to a file, or to stdout when that is not a terminal. */
 export async function save(client: EngineClient, names: string[], output: string | undefined, stdout: Writable & { isTTY?: boolean }): Promise<void> {
   if (!output && stdout.isTTY) {
     throw new EngineError('InvalidArgument', 'SAVE_TO_TERMINAL', 'cowardly refusing to save to a terminal. Use the -o flag or redirect');
+  }
+  if (output && !existsSync(dirname(resolve(output)))) {
+    throw new EngineError('InvalidArgument', 'BAD_OUTPUT', `failed to save image: invalid output path: directory ${JSON.stringify(dirname(resolve(output)))} does not exist`);
   }
   const archive = await ask(client.stream('GET', '/images/get', undefined, { query: { names } }));
   try {
@@ -258,7 +279,7 @@ export async function load(client: EngineClient, input: string | undefined, stdi
   if (!input && stdin.isTTY) {
     throw new EngineError('InvalidArgument', 'LOAD_FROM_TERMINAL', 'requested load from stdin, but stdin is empty', { hint: 'give the archive with -i FILE, or redirect it' });
   }
-  const source = input ? createReadStream(input, { highWaterMark: INPUT_CHUNK }) : stdin;
+  const source = input ? openInput(input) : stdin;
   const res = await ask(client.stream('POST', '/images/load', undefined, { query: { quiet }, upload: { data: source, contentType: 'application/x-tar' } }));
   let out = '';
   await eachMessage(res, 'LOAD_FAILED', (m) => {
