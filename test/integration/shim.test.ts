@@ -411,9 +411,13 @@ describe('berth-shim', { skip }, () => {
 
   it('with --reparent records the re-parented child (the container), not COMMAND, which exits 0 after creating it', async () => {
     await withRun(async (r) => {
-      const started = Date.now();
-      await r.start({ command: ['/bin/sh', '-c', '(sleep 0.5; echo from-grandchild; exit 7) & exit 0'], logPath: r.log, reparent: true });
-      assert.ok(Date.now() - started < 450, 'the shim returns once COMMAND runs, not when it ends');
+      const go = join(r.dir, 'go');
+      const pid = await r.start({ command: ['/bin/sh', '-c', `(while [ ! -e ${go} ]; do sleep 0.02; done; echo from-grandchild; exit 7) & exit 0`], logPath: r.log, reparent: true });
+      // COMMAND is gone, its child is the monitor's now, and nothing is recorded while it runs
+      await waitFor('COMMAND to exit', () => childrenOf(pid).length === 1 || undefined);
+      await sleep(100);
+      assert.equal(await readShimExit(r.dir), undefined);
+      writeFileSync(go, '');
       const exit = await r.exit();
       assert.equal(exit.exitCode, 7);
       assert.equal(r.text(), 'from-grandchild\n');
@@ -421,19 +425,21 @@ describe('berth-shim', { skip }, () => {
     await withRun(async (r) => {
       // creation failed: COMMAND's own status, at once
       await r.start({ command: ['/bin/sh', '-c', '(exec sleep 30 >/dev/null 2>&1) & exit 4'], reparent: true });
-      assert.equal((await r.exit(5000)).exitCode, 4);
+      assert.equal((await r.exit()).exitCode, 4);
     });
   });
 
   it('reaps every re-parented orphan: no zombies', async () => {
     await withRun(async (r) => {
-      const pid = await r.start({ command: ['/bin/sh', '-c', '(sleep 0.1 >/dev/null &); (sleep 0.1 >/dev/null &); sleep 1; exit 0'] });
-      await sleep(50);
-      assert.ok(childrenOf(pid).filter((c) => c.comm === 'sleep').length >= 2, 'orphans went to the monitor (a subreaper)');
-      await sleep(450);
-      const kids = childrenOf(pid);
-      assert.deepEqual(kids.filter((c) => c.state === 'Z'), [], 'no zombies');
-      assert.deepEqual(kids.map((c) => c.comm), ['sh']);
+      const pid = await r.start({ command: ['/bin/sh', '-c', '(sleep 30 >/dev/null &); (sleep 30 >/dev/null &); read x; exit 0'], stdin: true });
+      const orphans = await waitFor('the orphans to go to the monitor (a subreaper)', () => {
+        const kids = childrenOf(pid).filter((c) => c.comm === 'sleep');
+        return kids.length === 2 ? kids : undefined;
+      });
+      for (const o of orphans) process.kill(o.pid, 'SIGKILL');
+      await waitFor('the orphans to be reaped', () => childrenOf(pid).every((c) => c.comm === 'sh' && c.state !== 'Z') || undefined);
+      const control = await ShimControl.connect(r.dir);
+      await control.closeStdin();
       assert.equal((await r.exit()).exitCode, 0);
     });
   });
@@ -454,7 +460,7 @@ describe('berth-shim', { skip }, () => {
 
   it('passes fds from 3 on to COMMAND under the same numbers and keeps no copy of them', async () => {
     await withRun(async (r) => {
-      const script = 'ls -l /proc/$$/fd; echo three >&3; exec 3>&-; echo four >&4; sleep 0.5; echo four-again >&4; exec 4>&-; sleep 0.5';
+      const script = 'ls -l /proc/$$/fd; echo three >&3; exec 3>&-; echo four >&4; read x <&4; echo "four-again:$x" >&4; exec 4>&-';
       const pending = r.start({ command: ['/bin/sh', '-c', script], logPath: r.log }, ['pipe', 'pipe']);
       const fd3 = r.child!.stdio[3] as Duplex;
       const fd4 = r.child!.stdio[4] as Duplex;
@@ -467,11 +473,12 @@ describe('berth-shim', { skip }, () => {
         });
       const [three, four] = [read(fd3), read(fd4)];
       const monitor = await pending;
-      // EOF on fd 3 while COMMAND still runs: nobody else holds it
+      // EOF on fd 3 while COMMAND still runs (it waits on fd 4): nobody else holds it
       assert.equal(await three, 'three\n');
       assert.equal(await readShimExit(r.dir), undefined);
       const monitorFds = new Map(readdirSync(`/proc/${monitor}/fd`).map((n) => [Number(n), readlinkSync(`/proc/${monitor}/fd/${n}`)]));
-      assert.equal(await four, 'four\nfour-again\n');
+      fd4.write('go\n');
+      assert.equal(await four, 'four\nfour-again:go\n');
       await r.exit();
       const commandFds = new Map(
         [...r.text().matchAll(/ (\d+) -> (.*)$/gm)].map((m) => [Number(m[1]), m[2]!]),
@@ -656,13 +663,19 @@ describe('berth-reaper', { skip }, () => {
   });
 
   it('reaps orphans while the command runs', async () => {
-    const child = spawn(REAPER, ['/bin/sh', '-c', '(sleep 0.1 &); (sleep 0.1 &); sleep 1; exit 4'], { stdio: 'ignore' });
+    const child = spawn(REAPER, ['/bin/sh', '-c', '(sleep 30 &); (sleep 30 &); read x; exit 4'], { stdio: ['pipe', 'ignore', 'inherit'] });
     try {
       const code = new Promise((res) => child.on('exit', (c) => res(c)));
-      await sleep(50);
-      assert.ok(childrenOf(child.pid!).filter((c) => c.comm === 'sleep').length >= 2, 'the orphans are the reaper\'s');
-      await sleep(450);
-      assert.deepEqual(childrenOf(child.pid!).map((c) => `${c.comm}:${c.state}`), ['sh:S']);
+      const orphans = await waitFor('the orphans to go to the reaper', () => {
+        const kids = childrenOf(child.pid!).filter((c) => c.comm === 'sleep');
+        return kids.length === 2 ? kids : undefined;
+      });
+      for (const o of orphans) process.kill(o.pid, 'SIGKILL');
+      await waitFor('the orphans to be reaped', () => {
+        const kids = childrenOf(child.pid!).map((c) => `${c.comm}:${c.state}`);
+        return kids.length === 1 && kids[0] === 'sh:S' ? true : undefined;
+      });
+      child.stdin!.end();
       assert.equal(await code, 4);
     } finally {
       child.kill('SIGKILL');
