@@ -72,7 +72,8 @@ async function checkDataRoot(client: EngineClient, dataRoot: string, warn: (mess
 }
 
 async function startBerthd(socketPath: string, opts: ConnectOptions): Promise<void> {
-  const execRoot = opts.execRoot ?? process.env['BERTH_EXEC_ROOT'] ?? dirname(socketPath);
+  // absolute: berthd runs from /
+  const execRoot = resolve(opts.execRoot ?? process.env['BERTH_EXEC_ROOT'] ?? dirname(socketPath));
   const logPath = join(execRoot, 'berthd.log');
   const deadline = Date.now() + (opts.timeoutMs ?? 5000);
   const failed = (code: string, why: string): EngineError =>
@@ -88,11 +89,12 @@ async function startBerthd(socketPath: string, opts: ConnectOptions): Promise<vo
   try {
     // it may have come up while this process waited for the lock
     if (await answers(socketPath)) return;
-    const args = ['--exec-root', execRoot, '-H', `unix://${socketPath}`, ...(opts.dataRoot ? ['--data-root', opts.dataRoot] : [])];
+    const args = ['--exec-root', execRoot, '-H', `unix://${resolve(socketPath)}`, ...(opts.dataRoot ? ['--data-root', resolve(opts.dataRoot)] : [])];
     const log = openSync(logPath, 'a', 0o600);
     let exit: string | undefined;
     try {
-      const child = spawn(opts.berthdPath ?? berthdBinary(), args, { detached: true, stdio: ['ignore', log, log] });
+      // its own session, and / as its directory: it outlives this berth and holds no mount busy
+      const child = spawn(opts.berthdPath ?? berthdBinary(), args, { detached: true, cwd: '/', stdio: ['ignore', log, log] });
       child.on('error', (err) => (exit = err.message));
       child.on('exit', (code, signal) => (exit = signal ? `it was killed by ${signal}` : `it exited with status ${code}`));
       child.unref();
