@@ -28,7 +28,7 @@ export interface Daemon {
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const log = new Logger(undefined, 'text', opts.debug === true, 'berthd');
   const services = openServices(opts, log);
-  services.engine.recover();
+  await services.engine.recover();
   const server = await createApiServer({
     socketPath: opts.socketPath,
     mode: 0o660,

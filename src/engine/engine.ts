@@ -7,6 +7,7 @@ import type { Container } from './container.js';
 import { runDirOf, type EngineContext } from './context.js';
 import { createContainer, type CreateRequest, type CreateResult, type MountResolver } from './create.js';
 import { Lifecycle } from './lifecycle.js';
+import { reconcile } from './recovery.js';
 import { readLogs, type LogEntry, type LogOptions } from './logs.js';
 import { checkContainerName } from './names.js';
 import { mergedDir, removeContainerLayers, unmountContainerRootfs } from './rootfs.js';
@@ -86,8 +87,16 @@ export class Engine extends EventEmitter {
 
   async stop(ref: string, timeout?: number): Promise<'stopped' | 'already'> {
     const c = this.get(ref);
-    if (!c.State.Running) return 'already';
     this.backoff.delete(c.ID);
+    if (!c.State.Running) {
+      if (!c.State.Restarting) return 'already';
+      // between two runs of a restart policy: the pending restart is called off
+      c.ManuallyStopped = true;
+      c.State = { ...c.State, Restarting: false, Status: 'exited' };
+      this.ctx.containers.save(c);
+      this.event(c, 'stop');
+      return 'stopped';
+    }
     await this.lifecycle.stop(c, timeout);
     this.event(c, 'stop');
     return 'stopped';
@@ -286,16 +295,18 @@ export class Engine extends EventEmitter {
    * those recorded as running whose shim is gone get their exit recorded.
    * A create or start that was cut short leaves a container in 'created'.
    */
-  recover(): void {
+  async recover(): Promise<void> {
+    const adopted = await reconcile(this.ctx);
     for (const c of this.ctx.containers.list()) {
       if (c.State.Status === 'removing') {
-        void this.remove(c.ID, { force: true }).catch(() => undefined);
+        await this.remove(c.ID, { force: true }).catch((err: unknown) => this.ctx.log.warn(`remove ${c.ID.slice(0, 12)}: ${(err as Error).message}`));
         continue;
       }
       if (!c.State.Running) continue;
       const alive = c.Shim !== undefined && isAlive(c.Shim.pid, c.Shim.startTime);
       // a dead shim still gets a watch: its connection fails at once, and the exit is recorded the usual way
       if (!alive) this.ctx.log.info(`container ${c.ID.slice(0, 12)} ended while berthd was down`);
+      else if (adopted.includes(c)) this.ctx.log.info(`container ${c.ID.slice(0, 12)} had started as berthd ended: adopted`);
       this.lifecycle.watch(c);
     }
   }

@@ -83,7 +83,11 @@ export function createContainerLayers(snapshots: Snapshotter, id: string, imageT
 
 /** Where the merged tree is mounted: the driver's own place (Docker's MergedDir), or the container's directory. */
 export function mergedDir(snapshots: Snapshotter, id: string, containerDir: string): string {
-  return snapshots.graphDriverData?.(id)?.['MergedDir'] ?? join(containerDir, 'rootfs');
+  try {
+    return snapshots.graphDriverData?.(id)?.['MergedDir'] ?? join(containerDir, 'rootfs');
+  } catch {
+    return join(containerDir, 'rootfs'); // no snapshot (a create cut short): nothing of the driver's is mounted
+  }
 }
 
 export function mountContainerRootfs(snapshots: Snapshotter, id: string, containerDir: string): string {
@@ -97,6 +101,8 @@ export function mountContainerRootfs(snapshots: Snapshotter, id: string, contain
 export function unmountContainerRootfs(snapshots: Snapshotter, id: string, containerDir: string): void {
   const target = mergedDir(snapshots, id, containerDir);
   if (existsSync(target)) unmount(target);
+  // the init layer's build mount, if a create was cut short while it was up
+  if (existsSync(join(containerDir, 'init-build'))) unmount(join(containerDir, 'init-build'));
 }
 
 /** Both snapshots gone; what is already gone is no error. */

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { demultiplex } from '../../lib/stdcopy.js';
@@ -17,7 +18,11 @@ export interface SessionIo {
  */
 export async function runSession(socket: Socket, io: SessionIo, opts: { tty: boolean; stdin: boolean; onResize?: (rows: number, cols: number) => void }): Promise<void> {
   const raw = opts.tty && opts.stdin && io.stdin.isTTY === true && typeof io.stdin.setRawMode === 'function';
-  if (raw) io.stdin.setRawMode!(true);
+  if (raw) {
+    io.stdin.setRawMode!(true);
+    // libuv's raw mode keeps output processing (\n → \r\n), and the container's terminal already did it
+    spawnSync('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'] });
+  }
   const resize = (): void => {
     if (opts.onResize && io.stdout.rows && io.stdout.columns) opts.onResize(io.stdout.rows, io.stdout.columns);
   };
