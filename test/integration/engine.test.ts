@@ -1,0 +1,208 @@
+/**
+ * The engine end to end, as a user drives it: bin/berth against a private
+ * berthd (root), with a busybox image imported from the host's static
+ * busybox. Each test names its containers with a unique bth prefix and
+ * removes them; the daemon and its directories go at the end, and nothing
+ * may stay mounted or running.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { busyboxRootfs, uniqueId } from '../helpers/bundle.js';
+import { startBerthd, type TestDaemon } from '../helpers/berthd.js';
+import { runInPty } from '../helpers/pty.js';
+import { missing } from '../helpers/requirements.js';
+
+const skip = missing('root');
+
+describe('engine: berth against berthd', { skip }, () => {
+  let d: TestDaemon;
+  let work: string;
+  const names: string[] = [];
+  const name = (): string => {
+    const n = uniqueId('bth-eng');
+    names.push(n);
+    return n;
+  };
+  const ok = (args: string[], input?: string): string => {
+    const r = d.berth(args, input === undefined ? {} : { input });
+    assert.equal(r.status, 0, `berth ${args.join(' ')} failed (${r.status}): ${r.stderr}\n${d.log().slice(-2000)}`);
+    return r.stdout;
+  };
+  const inspect = (ref: string): Record<string, any> => JSON.parse(ok(['container', 'inspect', ref]))[0];
+
+  before(async () => {
+    d = await startBerthd('engine');
+    work = mkdtempSync(join(tmpdir(), 'berth-engine-'));
+    execFileSync('tar', ['-C', busyboxRootfs(), '-cf', join(work, 'busybox.tar'), '.']);
+    ok(['import', '-c', 'CMD ["sh"]', join(work, 'busybox.tar'), 'bth-busybox']);
+    ok(['import', '-c', 'ENTRYPOINT ["echo", "ep"]', '-c', 'CMD ["default"]', join(work, 'busybox.tar'), 'bth-entry']);
+    ok(['import', '-c', 'CMD echo shell $0 form', join(work, 'busybox.tar'), 'bth-shellform']);
+  });
+
+  after(async () => {
+    for (const n of names) d.berth(['rm', '-f', '-v', n]);
+    await d.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('runs a command, passes its output and exit code, and --rm removes the container', () => {
+    const n = name();
+    const r = d.berth(['run', '--rm', '--name', n, 'bth-busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    assert.equal(r.status, 3);
+    assert.equal(r.stdout, 'out\n');
+    assert.equal(r.stderr, 'err\n');
+    assert.equal(d.berth(['container', 'inspect', n]).status, 1, 'the container is gone');
+  });
+
+  it('exits 125 for an engine error, 127 for a missing command, 126 for one not executable', () => {
+    const noImage = d.berth(['run', '--rm', 'bth-no-such-image', 'true']);
+    assert.equal(noImage.status, 125);
+    assert.match(noImage.stderr, /No such image: bth-no-such-image/);
+    const missingCmd = d.berth(['run', '--rm', 'bth-busybox', 'bth-no-such-command']);
+    assert.equal(missingCmd.status, 127);
+    assert.match(missingCmd.stderr, /executable file not found in \$PATH/);
+    const notExec = d.berth(['run', '--rm', 'bth-busybox', '/etc/passwd']);
+    assert.equal(notExec.status, 126);
+    assert.match(notExec.stderr, /permission denied/);
+  });
+
+  it('joins ENTRYPOINT and CMD as Docker does, shell form through /bin/sh -c', () => {
+    assert.equal(ok(['run', '--rm', 'bth-entry']), 'ep default\n');
+    assert.equal(ok(['run', '--rm', 'bth-entry', 'given']), 'ep given\n');
+    assert.equal(ok(['run', '--rm', '--entrypoint', 'sh', 'bth-entry', '-c', 'echo replaced']), 'replaced\n');
+    assert.equal(ok(['run', '--rm', 'bth-shellform']), 'shell /bin/sh form\n');
+  });
+
+  it('gives the short ID as hostname, and the run flags: -e, -w, -u, --hostname, -l', () => {
+    const n = name();
+    const out = ok(['run', '--name', n, '-e', 'A=1', '-w', '/made/here', '-u', '1000:1000', '-l', 'k=v', 'bth-busybox', 'sh', '-c', 'echo $A $(pwd) $(id -u):$(id -g) $(hostname)']);
+    const c = inspect(n);
+    assert.equal(out, `1 /made/here 1000:1000 ${c.Id.slice(0, 12)}\n`);
+    assert.equal(c.Config.Labels.k, 'v');
+    assert.equal(ok(['run', '--rm', '--hostname', 'bth-host', 'bth-busybox', 'hostname']), 'bth-host\n');
+  });
+
+  it('runs detached: ps, logs with --tail and -t, stop with the stop signal, start again with its files kept', async () => {
+    const n = name();
+    const id = ok(['run', '-d', '--name', n, 'bth-busybox', 'sh', '-c', 'trap "echo got TERM; exit 0" TERM; echo one; echo two; touch /tmp/mark; while :; do sleep 0.1; done']).trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
+    const line = ok(['ps', '--no-trunc']).split('\n').find((l) => l.startsWith(id));
+    assert.ok(line?.includes(n) && line.includes('Up '), `ps shows ${n} running`);
+    await sleep(300);
+    assert.equal(ok(['logs', '--tail', '1', n]), 'two\n');
+    assert.match(ok(['logs', '-t', n]), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z one\n/);
+    assert.equal(ok(['stop', n]), `${n}\n`);
+    const c = inspect(n);
+    assert.equal(c.State.Status, 'exited');
+    assert.equal(c.State.ExitCode, 0);
+    assert.match(ok(['logs', n]), /got TERM/);
+    ok(['start', n]);
+    await sleep(200);
+    assert.equal(ok(['exec', n, 'ls', '/tmp/mark']), '/tmp/mark\n');
+    ok(['rm', '-f', n]);
+  });
+
+  it('kills with a signal, refuses to remove a running container unless forced, and reports name conflicts', () => {
+    const n = name();
+    // --init: a signal the process has no handler for is dropped when it is PID 1, so berth-reaper is PID 1 and forwards it
+    ok(['run', '-d', '--init', '--name', n, 'bth-busybox', 'sleep', '100']);
+    const conflict = d.berth(['run', '-d', '--name', n, 'bth-busybox', 'true']);
+    assert.equal(conflict.status, 125);
+    assert.match(conflict.stderr, new RegExp(`The container name "/${n}" is already in use`));
+    const refused = d.berth(['rm', n]);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /You cannot remove a running container .* Stop the container before attempting removal or force remove/);
+    ok(['kill', '-s', 'USR1', n]);
+    assert.equal(ok(['wait', n]), '138\n');
+    assert.equal(inspect(n).State.ExitCode, 138);
+    ok(['rm', n]);
+  });
+
+  it('fills a new named volume from the image, keeps it past the container, and removes anonymous volumes with --rm', () => {
+    const vol = `${name()}-vol`;
+    assert.equal(ok(['run', '--rm', '-v', `${vol}:/etc`, 'bth-busybox', 'cat', '/etc/group']), readFileSync(join(busyboxRootfs(), 'etc', 'group'), 'utf8'));
+    ok(['run', '--rm', '-v', `${vol}:/data`, 'bth-busybox', 'sh', '-c', 'echo kept > /data/f']);
+    assert.equal(ok(['run', '--rm', '-v', `${vol}:/data:ro`, 'bth-busybox', 'cat', '/data/f']), 'kept\n');
+    const ro = d.berth(['run', '--rm', '-v', `${vol}:/data:ro`, 'bth-busybox', 'touch', '/data/g']);
+    assert.notEqual(ro.status, 0);
+    const before = ok(['volume', 'ls', '-q']).split('\n').filter(Boolean).length;
+    ok(['run', '--rm', '-v', '/anon', 'bth-busybox', 'true']);
+    assert.equal(ok(['volume', 'ls', '-q']).split('\n').filter(Boolean).length, before, 'the anonymous volume went with --rm');
+    ok(['volume', 'rm', vol]);
+  });
+
+  it('bind-mounts host paths, tmpfs, and --volumes-from', () => {
+    const host = mkdtempSync(join(work, 'bind-'));
+    writeFileSync(join(host, 'in'), 'from host\n');
+    assert.equal(ok(['run', '--rm', '-v', `${host}:/mnt/h`, 'bth-busybox', 'sh', '-c', 'cat /mnt/h/in; echo back > /mnt/h/out']), 'from host\n');
+    assert.equal(readFileSync(join(host, 'out'), 'utf8'), 'back\n');
+    assert.match(ok(['run', '--rm', '--tmpfs', '/scratch:size=1m', 'bth-busybox', 'sh', '-c', 'grep /scratch /proc/mounts']), /tmpfs \/scratch tmpfs .*size=1024k/);
+    const src = name();
+    ok(['create', '--name', src, '-v', `${host}:/shared`, 'bth-busybox', 'true']);
+    assert.equal(ok(['run', '--rm', '--volumes-from', src, 'bth-busybox', 'cat', '/shared/in']), 'from host\n');
+  });
+
+  it('execs in a running container: output, exit code, -e, -u, -w, -i', async () => {
+    const n = name();
+    ok(['run', '-d', '--name', n, 'bth-busybox', 'sleep', '100']);
+    assert.equal(ok(['exec', '-e', 'X=y', '-u', '1000', '-w', '/tmp', n, 'sh', '-c', 'echo $X $(id -u) $(pwd)']), 'y 1000 /tmp\n');
+    assert.equal(d.berth(['exec', n, 'sh', '-c', 'exit 42']).status, 42);
+    assert.equal(ok(['exec', '-i', n, 'cat'], 'through stdin\n'), 'through stdin\n');
+    ok(['stop', '-t', '0', n]);
+    const stopped = d.berth(['exec', n, 'true']);
+    assert.equal(stopped.status, 1);
+    assert.match(stopped.stderr, /is not running/);
+  });
+
+  it('gives -it a terminal', async () => {
+    const r = await runInPty([join(process.cwd(), 'bin', 'berth'), 'run', '-it', '--rm', 'bth-busybox', 'sh', '-c', 'tty; echo $TERM'], { env: d.env });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /\/dev\/pts\/\d+\r\nxterm\r\n/);
+  });
+
+  it('restarts on failure up to the count, and always until stopped', async () => {
+    const n = name();
+    ok(['run', '-d', '--name', n, '--restart', 'on-failure:2', 'bth-busybox', 'sh', '-c', 'exit 1']);
+    for (let i = 0; i < 50 && inspect(n).RestartCount < 2; i++) await sleep(100);
+    await sleep(500);
+    const c = inspect(n);
+    assert.equal(c.RestartCount, 2);
+    assert.equal(c.State.Status, 'exited');
+    const a = name();
+    ok(['run', '-d', '--name', a, '--restart', 'always', 'bth-busybox', 'sh', '-c', 'sleep 0.1']);
+    for (let i = 0; i < 50 && inspect(a).RestartCount < 1; i++) await sleep(100);
+    assert.ok(inspect(a).RestartCount >= 1);
+    ok(['stop', a]);
+    const count = inspect(a).RestartCount;
+    await sleep(500);
+    assert.equal(inspect(a).RestartCount, count, 'a stopped container stays stopped');
+    assert.equal(inspect(a).State.Running, false);
+  });
+
+  it('applies limits and security options', () => {
+    const out = ok(['run', '--rm', '-m', '64m', '--pids-limit', '50', '--read-only', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', 'bth-busybox', 'sh', '-c',
+      'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max; grep -E "^(CapEff|NoNewPrivs)" /proc/self/status; touch /x 2>&1 || true']);
+    assert.match(out, /^67108864\n50\nCapEff:\t0000000000000000\nNoNewPrivs:\t1\ntouch: \/x: Read-only file system\n$/);
+    assert.equal(ok(['run', '--rm', '--init', 'bth-busybox', 'sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "']).trim(), '/sbin/docker-init -- sh -c cat /proc/1/cmdline | tr "\\0" " "');
+  });
+
+  it('inspects in Docker\'s shape', () => {
+    const n = name();
+    ok(['create', '--name', n, '-v', '/anon', 'bth-busybox', 'true']);
+    const c = inspect(n);
+    assert.equal(c.Name, `/${n}`);
+    assert.equal(c.State.Status, 'created');
+    assert.equal(c.Path, 'true');
+    assert.equal(c.Config.Image, 'bth-busybox');
+    assert.equal(c.HostConfig.NetworkMode, 'none');
+    assert.equal(c.Mounts[0].Type, 'volume');
+    assert.equal(c.Mounts[0].Destination, '/anon');
+    assert.ok(['overlay2', 'vfs'].includes(c.GraphDriver.Name));
+    if (c.GraphDriver.Name === 'overlay2') assert.ok(existsSync(c.GraphDriver.Data.UpperDir));
+  });
+});
