@@ -110,6 +110,7 @@ NAPI_MODULE_INIT()
 		{ "lremovexattr", NULL, fs_lremovexattr, NULL, NULL, NULL, napi_enumerable, NULL },
 		{ "mount", NULL, fs_mount, NULL, NULL, NULL, napi_enumerable, NULL },
 		{ "umount2", NULL, fs_umount2, NULL, NULL, NULL, napi_enumerable, NULL },
+		{ "flockNonBlocking", NULL, fs_flock, NULL, NULL, NULL, napi_enumerable, NULL },
 	};
 	if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok)
 		return NULL;

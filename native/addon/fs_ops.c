@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -149,4 +150,25 @@ napi_value fs_lremovexattr(napi_env env, napi_callback_info info)
 	if (lremovexattr(path, name) < 0)
 		return throw_errno(env, errno, "remove xattr \"%s\" from \"%s\"", name, path);
 	return NULL;
+}
+
+/* flockNonBlocking(fd: number): boolean — flock(fd, LOCK_EX | LOCK_NB): true
+ * when taken, false when another open file description holds it. */
+napi_value fs_flock(napi_env env, napi_callback_info info)
+{
+	napi_value argv[1];
+	if (!args_exact(env, info, 1, argv, "flockNonBlocking(fd)"))
+		return NULL;
+	uint64_t fd;
+	if (!uint_arg(env, argv[0], "flockNonBlocking: fd must be a non-negative integer", 0x7fffffffu, &fd))
+		return NULL;
+	int rc;
+	do
+		rc = flock((int)fd, LOCK_EX | LOCK_NB);
+	while (rc < 0 && errno == EINTR);
+	if (rc < 0 && errno != EWOULDBLOCK)
+		return throw_errno(env, errno, "lock fd %d", (int)fd);
+	napi_value out;
+	napi_get_boolean(env, rc == 0, &out);
+	return out;
 }

@@ -12,5 +12,6 @@ napi_value fs_llistxattr(napi_env env, napi_callback_info info);
 napi_value fs_lremovexattr(napi_env env, napi_callback_info info);
 napi_value fs_mount(napi_env env, napi_callback_info info);
 napi_value fs_umount2(napi_env env, napi_callback_info info);
+napi_value fs_flock(napi_env env, napi_callback_info info);
 
 #endif

@@ -69,13 +69,13 @@ int listen_unix(const char *dir, int dirfd, const char *name)
 	if (fd < 0)
 		return berr_sys("socket for %s", q(name));
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int n = snprintf(sa.sun_path, sizeof sa.sun_path, "%s/%s", dir, name);
-	if (n < 0 || (size_t)n >= sizeof sa.sun_path) {
-		/* too long for sun_path: bind through the directory's fd */
-		n = snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/%s", dirfd, name);
-		if (n < 0 || (size_t)n >= sizeof sa.sun_path)
-			return berr_set(0, ENAMETOOLONG, "bind %s", q(name));
-	}
+	/* always through the directory's fd, never its path: if DIR is removed
+	 * and made again for another start, a shim that is still setting up
+	 * must not bind (or unlink) in the new one; it also fits sun_path */
+	(void)dir;
+	int n = snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/%s", dirfd, name);
+	if (n < 0 || (size_t)n >= sizeof sa.sun_path)
+		return berr_set(0, ENAMETOOLONG, "bind %s", q(name));
 	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
 		return berr_sys("remove the stale %s", q(name));
 	mode_t old = umask(0177); /* born 0600: no window where others may connect */

@@ -1,8 +1,13 @@
 import { systemInfo } from '../daemon/info.js';
 import { openServices, VERSION, type DaemonPaths, type Services } from '../daemon/services.js';
+import { EngineError } from '../errors/engine-error.js';
 import { Logger } from '../lib/logger.js';
+import { lockFile } from '../sys/addon.js';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { registerContainerRoutes } from './routes/containers.js';
 import { registerImageRoutes } from './routes/images.js';
+import { registerMonitoringRoutes } from './routes/monitoring.js';
 import { registerVolumeRoutes } from './routes/volumes.js';
 import { createApiServer, type ApiServer } from './server.js';
 
@@ -27,6 +32,8 @@ export interface Daemon {
  */
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const log = new Logger(undefined, 'text', opts.debug === true, 'berthd');
+  // one berthd per data root: a second one's recovery would undo the first one's starts
+  holdDaemonLock(opts.dataRoot);
   const services = openServices(opts, log);
   await services.engine.recover();
   const server = await createApiServer({
@@ -39,6 +46,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   registerContainerRoutes(server.router, services.engine);
   registerVolumeRoutes(server.router, services);
   registerImageRoutes(server.router, services);
+  registerMonitoringRoutes(server.router, services);
   return {
     services,
     server,
@@ -47,4 +55,24 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       services.engine.close();
     },
   };
+}
+
+/** Takes <data-root>/berthd.pid's lock for the life of this process, with our pid in it; refuses if another berthd has it. */
+function holdDaemonLock(dataRoot: string): void {
+  mkdirSync(dataRoot, { recursive: true, mode: 0o711 });
+  const path = join(dataRoot, 'berthd.pid');
+  const fd = openSync(path, 'a+', 0o644);
+  if (!lockFile(fd)) {
+    let holder = '';
+    try {
+      holder = readFileSync(path, 'utf8').trim();
+    } catch {
+      // unreadable: the message goes without the pid
+    }
+    closeSync(fd);
+    throw new EngineError('Conflict', 'DAEMON_ALREADY_RUNNING', `another berthd${holder ? ` (pid ${holder})` : ''} is using the data root ${dataRoot}`, { hint: 'stop it first, or give this one another --data-root' });
+  }
+  ftruncateSync(fd, 0);
+  writeSync(fd, `${process.pid}\n`, 0);
+  // the descriptor stays open (and locked) until the process ends
 }

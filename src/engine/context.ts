@@ -23,5 +23,12 @@ export interface EngineContext {
   version: string;
 }
 
-/** Per-container directory under the run root: the bundle and the shim's files (short: socket paths are limited to 107 bytes). */
-export const runDirOf = (ctx: EngineContext, id: string): string => `${ctx.runRoot}/c/${id}`;
+/**
+ * Per-container directory under the run root: the bundle and the shim's
+ * sockets. Named by the ID's first 16 hex digits, because a unix socket's
+ * path must fit in 107 bytes and berth-init and clients connect to these
+ * by path (a full ID under a test's temp root does not fit). Create makes
+ * sure no two containers share the prefix.
+ */
+export const RUN_DIR_ID_LENGTH = 16;
+export const runDirOf = (ctx: EngineContext, id: string): string => `${ctx.runRoot}/c/${id.slice(0, RUN_DIR_ID_LENGTH)}`;

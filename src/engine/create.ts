@@ -3,7 +3,7 @@ import { EngineError } from '../errors/engine-error.js';
 import { chainId } from '../image/config.js';
 import { parseDigest } from '../lib/digest.js';
 import { initialState, type Container, type MountPoint } from './container.js';
-import type { EngineContext } from './context.js';
+import { RUN_DIR_ID_LENGTH, type EngineContext } from './context.js';
 import { hostHostnameOf, writeEtcFiles } from './etc-files.js';
 import { checkContainerName, generateName, newContainerId } from './names.js';
 import { createContainerLayers, removeContainerLayers } from './rootfs.js';
@@ -67,7 +67,9 @@ export async function createContainer(ctx: EngineContext, req: CreateRequest, re
   const config = mergeImageConfig(req.config, image.Config ?? {});
   const args = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
   if (args.length === 0) throw new EngineError('InvalidArgument', 'NO_COMMAND', 'No command specified');
-  const id = newContainerId();
+  // run directories are named by the first RUN_DIR_ID_LENGTH digits: those must be unique too
+  let id = newContainerId();
+  while (ctx.containers.list().some((c) => c.ID.slice(0, RUN_DIR_ID_LENGTH) === id.slice(0, RUN_DIR_ID_LENGTH))) id = newContainerId();
   const hostNetwork = hostConfig.NetworkMode === 'host';
   if (!config.Hostname) config.Hostname = hostNetwork ? hostHostnameOf() : id.slice(0, 12);
 

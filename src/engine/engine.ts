@@ -13,6 +13,8 @@ import { checkContainerName } from './names.js';
 import { mergedDir, removeContainerLayers, unmountContainerRootfs } from './rootfs.js';
 import { Execs, type ExecConfig } from './exec.js';
 import { ShimWatch } from './monitor.js';
+import { pauseContainer, unpauseContainer } from './pause.js';
+import { topContainer, type TopResult } from './top.js';
 import { resolveUser } from './spec/user.js';
 import { connect, type Socket } from 'node:net';
 import { inspectContainer, summarizeContainer } from './views.js';
@@ -313,6 +315,26 @@ export class Engine extends EventEmitter {
 
   close(): void {
     this.lifecycle.closeAll();
+  }
+
+  /** `docker pause` / `unpause` / `top` (pause.ts, top.ts), each with its event. */
+  async pause(ref: string): Promise<void> {
+    const c = this.get(ref);
+    await pauseContainer(this.ctx, c);
+    this.event(c, 'pause');
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const c = this.get(ref);
+    await unpauseContainer(this.ctx, c);
+    this.event(c, 'unpause');
+  }
+
+  top(ref: string, psArgs?: string): TopResult {
+    const c = this.get(ref);
+    const result = topContainer(this.ctx, c, psArgs);
+    this.event(c, 'top');
+    return result;
   }
 }
 

@@ -54,7 +54,8 @@ export class Execs {
     if (c.State.Paused) throw new EngineError('Conflict', 'PAUSED', `Container ${c.ID} is paused, unpause the container before exec`);
     if (!config.Cmd?.length) throw new EngineError('InvalidArgument', 'NO_EXEC_COMMAND', 'No exec command specified');
     const id = randomBytes(32).toString('hex');
-    const dir = `${this.ctx.runRoot}/e/${id}`;
+    // short, as runDirOf's: socket paths must fit in 107 bytes
+    const dir = `${this.ctx.runRoot}/e/${id.slice(0, 16)}`;
     this.all.set(id, { ID: id, ContainerID: c.ID, Config: config, Running: false, ExitCode: null, Pid: 0, dir, done: Promise.resolve() });
     return id;
   }

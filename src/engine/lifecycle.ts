@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync, type Stats } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync, type Stats } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineError } from '../errors/engine-error.js';
 import { writeFileAtomic } from '../lib/atomic-write.js';
@@ -31,7 +31,22 @@ export class Lifecycle {
     private readonly onExit: (c: Container) => Promise<void>,
   ) {}
 
+  /** starts in progress: a second start of the same container waits for the first rather than racing it */
+  private readonly starting = new Map<string, Promise<void>>();
+
   async start(c: Container): Promise<void> {
+    const pending = this.starting.get(c.ID);
+    if (pending) return pending.catch(() => undefined);
+    const run = this.startOnce(c);
+    this.starting.set(c.ID, run);
+    try {
+      await run;
+    } finally {
+      this.starting.delete(c.ID);
+    }
+  }
+
+  private async startOnce(c: Container): Promise<void> {
     if (c.State.Running) return;
     if (c.State.Status === 'removing' || c.State.Dead) throw new EngineError('Conflict', 'CONTAINER_DEAD', `cannot start container ${c.ID.slice(0, 12)}: it is being removed`);
     const runDir = runDirOf(this.ctx, c.ID);
@@ -144,11 +159,13 @@ export class Lifecycle {
 
   /** Records an exit: status from the shim's file, the runtime's state and cgroups gone, the rootfs unmounted. */
   private async exited(id: string): Promise<void> {
+    const why = this.watches.get(id)?.error;
     this.watches.delete(id);
     const c = this.ctx.containers.get(id);
     if (!c) return;
     const runDir = runDirOf(this.ctx, id);
     const exit = readShimExit(runDir);
+    if (!exit) this.ctx.log.warn(`container ${id.slice(0, 12)}: its monitor ended without an exit status (${existsSync(runDir) ? `left ${readdirSync(runDir).join(', ') || 'nothing'}` : 'its directory is gone'}${why ? `; the connection failed: ${why.message}` : ''}); recorded as 255`);
     let oom = false;
     try {
       const record = this.ctx.runtime.store.load(id);

@@ -12,6 +12,8 @@ import { connect, type Socket } from 'node:net';
 export class ShimWatch {
   private socket: Socket | undefined;
   private gone = false;
+  /** why the connection ended, if it failed rather than closed */
+  error: Error | undefined;
 
   constructor(
     readonly controlPath: string,
@@ -20,7 +22,7 @@ export class ShimWatch {
     const socket = connect(controlPath);
     this.socket = socket;
     socket.setNoDelay(true);
-    socket.on('error', () => undefined); // ECONNREFUSED, ENOENT: the shim has gone; 'close' follows
+    socket.on('error', (err) => (this.error = err)); // ECONNREFUSED, ENOENT: the shim has gone; 'close' follows
     socket.on('close', () => this.finish());
     socket.resume();
   }

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { statusOf } from '../runtime/cgroups.js';
 import { deleteContainer as runtimeDelete } from '../runtime/lifecycle.js';
 import { readProcStat, signalProcess } from '../sys/proc.js';
@@ -70,8 +70,10 @@ export async function reconcile(ctx: EngineContext): Promise<Container[]> {
 
 async function tearDown(ctx: EngineContext, id: string, shimPid: number | undefined): Promise<void> {
   if (ctx.runtime.store.exists(id)) await runtimeDelete(ctx.runtime, id, true).catch((err: unknown) => ctx.log.warn(`container ${id.slice(0, 12)}: runtime delete: ${(err as Error).message}`));
-  // the shim ends by itself once its process is gone; one that never got a process is told to
-  if (shimPid !== undefined) signalProcess(shimPid, 'SIGKILL');
+  // the shim ends by itself once its process is gone; one that never got a process (or
+  // wrote no pid file before berthd died) is told to, found by the directory it was given
+  const runDir = runDirOf(ctx, id);
+  for (const pid of new Set([...(shimPid === undefined ? [] : [shimPid]), ...shimsOf(runDir)])) signalProcess(pid, 'SIGKILL');
   try {
     unmountContainerRootfs(ctx.snapshots, id, ctx.containers.dir(id));
   } catch (err) {
@@ -88,4 +90,20 @@ function removeLayersQuietly(ctx: EngineContext, id: string): void {
   } catch (err) {
     ctx.log.warn(`container ${id.slice(0, 12)}: remove its layers: ${(err as Error).message}`);
   }
+}
+
+/** berth-shim processes started for a directory (their command line has `--dir DIR`). */
+function shimsOf(dir: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      const at = argv.indexOf('--dir');
+      if (argv[0]?.endsWith('berth-shim') && at >= 0 && argv[at + 1] === dir) found.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
 }

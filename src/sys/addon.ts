@@ -35,6 +35,8 @@ export interface BerthAddon {
   mount(source: string, target: string, fstype: string, flags: number, data: string): void;
   /** umount2(2). */
   umount2(target: string, flags: number): void;
+  /** flock(fd, LOCK_EX | LOCK_NB): false when another open file holds the lock. */
+  flockNonBlocking(fd: number): boolean;
 }
 
 let loaded: BerthAddon | undefined;
@@ -171,6 +173,15 @@ export function lremovexattr(path: string, name: string): void {
 /** mount(2); flags from MS. The message names source, target, type, decoded flags and data. */
 export function mount(source: string, target: string, fstype: string, flags: number, data = ''): void {
   hostCall('MOUNT', (n) => n.mount(source, target, fstype, flags, data));
+}
+
+/**
+ * An exclusive lock on a file, held for as long as this process lives
+ * (flock: the kernel drops it when the process dies, however it dies).
+ * False when another process holds it.
+ */
+export function lockFile(fd: number): boolean {
+  return hostCall('LOCK', (n) => n.flockNonBlocking(fd));
 }
 
 /** umount2(2); flags from MNT. */
