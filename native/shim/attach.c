@@ -112,7 +112,15 @@ void attach_accept(struct shim *s)
 		int fd = accept4(s->attach_listen, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0)
 			return;
-		client_new(s, CLIENT_ATTACH, fd);
+		struct client *c = client_new(s, CLIENT_ATTACH, fd);
+		if (s->holding) {
+			/* the first client gets what came before it, then output as it comes */
+			s->holding = false;
+			size_t n = bytes_pending(&s->held);
+			if (n)
+				client_send(c, s->held.data + s->held.off, n, SHIM_HOLD_MAX + SHIM_CLIENT_BACKLOG_MAX);
+			bytes_free(&s->held);
+		}
 	}
 }
 
@@ -120,6 +128,14 @@ void attach_output(struct shim *s, int stream, const uint8_t *p, size_t n)
 {
 	uint8_t hdr[8] = { (uint8_t)stream, 0, 0, 0,
 			   (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n };
+	if (s->holding) {
+		if (bytes_pending(&s->held) + n + sizeof hdr <= SHIM_HOLD_MAX) {
+			if (!s->o.tty)
+				bytes_append(&s->held, hdr, sizeof hdr);
+			bytes_append(&s->held, p, n);
+		}
+		return;
+	}
 	for (struct client *c = s->clients; c; c = c->next) {
 		if (c->kind != CLIENT_ATTACH || c->hup)
 			continue;

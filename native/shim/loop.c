@@ -137,6 +137,19 @@ static void finish(struct shim *s)
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	jsonlog_flush(&s->log, &now);
+	/* --hold-output and nobody has come for the output yet (a short exec
+	 * ends before berthd connects): wait a little for the first client */
+	for (long long until = monotonic_ms() + SHIM_HOLD_WAIT_MS; s->holding;) {
+		long long left = until - monotonic_ms();
+		if (left <= 0)
+			break;
+		struct pollfd p = { .fd = s->attach_listen, .events = POLLIN };
+		int r = poll(&p, 1, (int)left);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r > 0)
+			attach_accept(s);
+	}
 	write_exit_file(s);
 
 	unlinkat(s->dirfd, "attach.sock", 0);

@@ -24,7 +24,7 @@
 
 static const char usage[] =
 	"usage: berth-shim --dir DIR [--log-path FILE [--log-max-size BYTES] [--log-max-file N]]\n"
-	"                  [--stdin] [--tty] [--reparent] -- COMMAND [ARGS...]\n";
+	"                  [--stdin] [--tty] [--reparent] [--hold-output] -- COMMAND [ARGS...]\n";
 
 static void fail_usage(const char *fmt, const char *arg) __attribute__((noreturn));
 static void fail_usage(const char *fmt, const char *arg)
@@ -74,7 +74,7 @@ static void parse_args(int argc, char **argv, struct shim_opts *o)
 		if (val)
 			val++;
 #define IS(name) (name_len == strlen(name) && strncmp(a, name, name_len) == 0)
-		bool flag = IS("--stdin") || IS("--tty") || IS("--reparent");
+		bool flag = IS("--stdin") || IS("--tty") || IS("--reparent") || IS("--hold-output");
 		if (flag) {
 			if (val)
 				fail_usage("%s takes no value", a);
@@ -82,6 +82,8 @@ static void parse_args(int argc, char **argv, struct shim_opts *o)
 				o->stdin_pipe = true;
 			else if (IS("--tty"))
 				o->tty = true;
+			else if (IS("--hold-output"))
+				o->hold_output = true;
 			else
 				o->reparent = true;
 			continue;
@@ -212,6 +214,7 @@ int main(int argc, char **argv)
 		.o = { .log_max_size = -1, .log_max_file = 1 },
 	};
 	parse_args(argc, argv, &s.o);
+	s.holding = s.o.hold_output;
 
 	/* 0-2 may come closed: keep them taken so nothing of ours lands there */
 	for (int fd = 0; fd < 3; fd++)

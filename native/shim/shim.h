@@ -34,6 +34,10 @@
 #define SHIM_READ_SIZE 16384
 /* Output an attach client may lag behind before it is dropped. */
 #define SHIM_CLIENT_BACKLOG_MAX (1u << 20)
+/* At most this much output is held for the first attach client; past it, the oldest is dropped. */
+#define SHIM_HOLD_MAX (4u << 20)
+/* How long a monitor holding output waits at the end for its first attach client. */
+#define SHIM_HOLD_WAIT_MS 5000
 /* How long output is still awaited once the recorded process has ended
  * (a background process may hold the pipes open; containerd waits 2 s). */
 #define SHIM_DRAIN_MS 2000
@@ -50,6 +54,7 @@ struct shim_opts {
 	bool stdin_pipe;           /* --stdin */
 	bool tty;                  /* --tty */
 	bool reparent;             /* --reparent */
+	bool hold_output;          /* --hold-output: keep output for the first attach client */
 	char **argv;               /* COMMAND */
 };
 
@@ -129,6 +134,10 @@ struct shim {
 
 	int attach_listen, control_listen;
 	struct client *clients;
+	/* --hold-output: what attach clients would have had before the first
+	 * one came (an exec's output, produced before berthd can connect) */
+	struct bytes held;
+	bool holding;
 	struct jsonlog log;
 };
 

@@ -12,7 +12,7 @@ import { readLogs, type LogEntry, type LogOptions } from './logs.js';
 import { checkContainerName } from './names.js';
 import { mergedDir, removeContainerLayers, unmountContainerRootfs } from './rootfs.js';
 import { Execs, type ExecConfig } from './exec.js';
-import { ShimWatch } from './monitor.js';
+import { shimRequest } from './monitor.js';
 import { pauseContainer, unpauseContainer } from './pause.js';
 import { topContainer, type TopResult } from './top.js';
 import { resolveUser } from './spec/user.js';
@@ -232,18 +232,23 @@ export class Engine extends EventEmitter {
     return id;
   }
 
-  async execStart(execId: string): Promise<void> {
+  async execStart(execId: string, detach = false): Promise<void> {
     const e = this.execs.get(execId);
     const c = this.get(e.ContainerID);
-    await this.execs.start(e, c);
+    await this.execs.start(e, c, detach);
     this.event(c, `exec_start: ${e.Config.Cmd.join(' ')}`);
     void e.done.then(() => this.event(c, 'exec_die', { execID: e.ID, exitCode: String(e.ExitCode) }));
+  }
+
+  async execCloseStdin(execId: string): Promise<void> {
+    const e = this.execs.get(execId);
+    if (e.Running) await shimRequest(e.dir, 'close-stdin');
   }
 
   async execResize(execId: string, rows: number, cols: number): Promise<void> {
     const e = this.execs.get(execId);
     if (!e.Running) throw new EngineError('Conflict', 'EXEC_NOT_RUNNING', `exec ${execId} is not running`);
-    await new ShimWatch(`${e.dir}/control.sock`, () => undefined).request(`resize ${rows} ${cols}`);
+    await shimRequest(e.dir, `resize ${rows} ${cols}`);
   }
 
   logs(ref: string, opts: LogOptions, signal?: AbortSignal): { tty: boolean; entries: AsyncGenerator<LogEntry> } {

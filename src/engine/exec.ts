@@ -67,13 +67,14 @@ export class Execs {
   }
 
   /** Starts the process; resolves once it runs. `done` resolves when its exit is recorded. */
-  async start(e: ExecInstance, c: Container): Promise<void> {
+  async start(e: ExecInstance, c: Container, detach = false): Promise<void> {
     if (e.Running || e.ExitCode !== null) throw new EngineError('Conflict', 'EXEC_STARTED', `Error: Exec command ${e.ID} is already running`);
     if (!c.State.Running) throw new EngineError('Conflict', 'NOT_RUNNING', `Container ${c.ID} is not running`);
     rmSync(e.dir, { recursive: true, force: true });
     mkdirSync(e.dir, { recursive: true, mode: 0o700 });
     const tty = e.Config.Tty === true;
-    const shimArgs = ['--dir', e.dir, ...(tty ? ['--tty'] : []), ...(e.Config.AttachStdin ? ['--stdin'] : []), '--hold-output', '--reparent'];
+    // attached: the output is held until the caller's attach connects (the process runs before it can)
+    const shimArgs = ['--dir', e.dir, ...(tty ? ['--tty'] : []), ...(e.Config.AttachStdin && !detach ? ['--stdin'] : []), ...(detach ? [] : ['--hold-output']), '--reparent'];
     try {
       await execInContainer(this.ctx.runtime, {
         id: c.ID,
@@ -98,12 +99,15 @@ export class Execs {
     e.Running = true;
     e.Pid = readPidFile(`${e.dir}/pid`);
     e.done = new Promise<void>((resolve) => {
-      new ShimWatch(`${e.dir}/control.sock`, () => {
-        const exit = readShimExit(e.dir);
-        e.Running = false;
-        e.ExitCode = exit?.exitCode ?? 126;
-        rmSync(e.dir, { recursive: true, force: true });
-        resolve();
+      new ShimWatch(e.dir, () => {
+        void readShimExit(e.dir)
+          .catch(() => undefined)
+          .then((exit) => {
+            e.Running = false;
+            e.ExitCode = exit?.exitCode ?? 126;
+            rmSync(e.dir, { recursive: true, force: true });
+            resolve();
+          });
       });
     });
   }

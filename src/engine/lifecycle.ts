@@ -11,6 +11,7 @@ import { readProcStat } from '../sys/proc.js';
 import type { Container } from './container.js';
 import { runDirOf, type EngineContext } from './context.js';
 import { readShimExit, readShimPid, ShimWatch } from './monitor.js';
+import { thawAfterSignal } from './pause.js';
 import { mountContainerRootfs, unmountContainerRootfs } from './rootfs.js';
 import { containerSpec } from './spec-input.js';
 
@@ -87,7 +88,7 @@ export class Lifecycle {
       this.beforeStart.delete(c.ID);
       await Promise.all(hooks.map((h) => h.ready(runDir).catch((err: unknown) => this.ctx.log.warn(`container ${c.ID.slice(0, 12)}: attach: ${(err as Error).message}`))));
       const record = await runtimeStart(this.ctx.runtime, c.ID);
-      const shimPid = readShimPid(runDir);
+      const shimPid = await readShimPid(runDir);
       const shimStart = shimPid === undefined ? undefined : readProcStat(shimPid)?.startTime;
       c.State = { ...c.State, Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: record.pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: '0001-01-01T00:00:00Z' };
       if (shimPid !== undefined && shimStart !== undefined) c.Shim = { pid: shimPid, startTime: shimStart };
@@ -149,7 +150,7 @@ export class Lifecycle {
   watch(c: Container): void {
     this.watches.get(c.ID)?.close();
     const runDir = runDirOf(this.ctx, c.ID);
-    this.watches.set(c.ID, new ShimWatch(`${runDir}/control.sock`, () => void this.exited(c.ID)));
+    this.watches.set(c.ID, new ShimWatch(runDir, () => void this.exited(c.ID)));
   }
 
   /** The shim of a running container, to talk to (resize, close-stdin). */
@@ -164,7 +165,7 @@ export class Lifecycle {
     const c = this.ctx.containers.get(id);
     if (!c) return;
     const runDir = runDirOf(this.ctx, id);
-    const exit = readShimExit(runDir);
+    const exit = await readShimExit(runDir).catch(() => undefined);
     if (!exit) this.ctx.log.warn(`container ${id.slice(0, 12)}: its monitor ended without an exit status (${existsSync(runDir) ? `left ${readdirSync(runDir).join(', ') || 'nothing'}` : 'its directory is gone'}${why ? `; the connection failed: ${why.message}` : ''}); recorded as 255`);
     let oom = false;
     try {
@@ -213,6 +214,7 @@ export class Lifecycle {
     if (!c.State.Running) throw new EngineError('Conflict', 'NOT_RUNNING', `Cannot kill container: ${c.Name.slice(1)}: Container ${c.ID} is not running`);
     const number = typeof signal === 'number' ? signal : parseSignal(String(signal));
     await runtimeKill(this.ctx.runtime, c.ID, number, false);
+    await thawAfterSignal(this.ctx, c, number);
   }
 
   /**
@@ -225,11 +227,13 @@ export class Lifecycle {
     this.ctx.containers.save(c);
     const exited = this.nextExit(c);
     const timeout = timeoutSeconds ?? c.Config.StopTimeout ?? 10;
+    const stopSignal = parseSignal(c.Config.StopSignal || 'SIGTERM');
     try {
-      await runtimeKill(this.ctx.runtime, c.ID, parseSignal(c.Config.StopSignal || 'SIGTERM'), false);
+      await runtimeKill(this.ctx.runtime, c.ID, stopSignal, false);
     } catch (err) {
       if (!(err instanceof EngineError && err.code === 'NOT_RUNNING')) throw err;
     }
+    await thawAfterSignal(this.ctx, c, stopSignal);
     if (timeout >= 0) {
       const timedOut = await Promise.race([exited.then(() => false), sleep(timeout * 1000).then(() => true)]);
       if (timedOut) await runtimeKill(this.ctx.runtime, c.ID, 9, true).catch(() => undefined);

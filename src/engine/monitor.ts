@@ -1,84 +1,64 @@
-import { readFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { ShimControl } from '../sys/shim.js';
+
+export { readShimExit, readShimPid, type ShimExit } from '../sys/shim.js';
 
 /**
- * berthd's side of a berth-shim: one connection to its control socket per
- * running container (or exec), held open. The shim closes it only by
- * exiting, after it has written the exit file: the connection's end is
- * the exit notice, whether berthd started the shim or found it alive
- * after a restart. A shim that is already gone (connection refused) gives
- * the same notice at once.
+ * berthd's watch on a berth-shim: one control connection per running
+ * container (or exec), held open. The shim closes it only by exiting,
+ * after it has written the exit file: the connection's end is the exit
+ * notice, whether berthd started the shim or found it alive after a
+ * restart. A shim that is already gone (no socket, refused) gives the same
+ * notice at once.
  */
 export class ShimWatch {
-  private socket: Socket | undefined;
-  private gone = false;
-  /** why the connection ended, if it failed rather than closed */
+  private control: Promise<ShimControl | undefined>;
+  private stopped = false;
+  /** why the connection could not be made, if it could not */
   error: Error | undefined;
 
   constructor(
-    readonly controlPath: string,
+    readonly dir: string,
     private readonly onGone: () => void,
   ) {
-    const socket = connect(controlPath);
-    this.socket = socket;
-    socket.setNoDelay(true);
-    socket.on('error', (err) => (this.error = err)); // ECONNREFUSED, ENOENT: the shim has gone; 'close' follows
-    socket.on('close', () => this.finish());
-    socket.resume();
+    this.control = ShimControl.connect(dir).then(
+      (c) => {
+        void c.closed.then(() => this.finish());
+        return c;
+      },
+      (err: unknown) => {
+        this.error = err as Error;
+        this.finish();
+        return undefined;
+      },
+    );
   }
 
-  /** One request on the control line protocol; resolves with the reply ("ok", or throws on "error …"). */
-  request(line: string): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const s = connect(this.controlPath);
-      let reply = '';
-      s.on('error', (err) => reject(err));
-      s.on('data', (chunk) => {
-        reply += chunk.toString();
-        if (!reply.includes('\n')) return;
-        s.end();
-        const text = reply.slice(0, reply.indexOf('\n'));
-        if (text === 'ok') resolve();
-        else reject(new Error(text.replace(/^error /, '')));
-      });
-      s.write(`${line}\n`);
-    });
+  /** One control request on the held connection ("resize 24 80", "close-stdin"). */
+  async request(line: string): Promise<void> {
+    const c = await this.control;
+    if (!c) throw this.error ?? new Error('the container monitor has gone');
+    await c.request(line);
   }
 
   /** Stops watching without a notice (the daemon is shutting down: the shim goes on). */
   close(): void {
-    this.gone = true;
-    this.socket?.destroy();
+    this.stopped = true;
+    void this.control.then((c) => c?.close());
   }
 
   private finish(): void {
-    if (this.gone) return;
-    this.gone = true;
+    if (this.stopped) return;
+    this.stopped = true;
     this.onGone();
   }
 }
 
-/** What berth-shim writes to <dir>/exit when the process it watched has ended. */
-export interface ShimExit {
-  status: number;
-  exitCode: number;
-  signal: number;
-  finishedAt: string;
-}
-
-export function readShimExit(dir: string): ShimExit | undefined {
+/** One request to a shim on a connection of its own (execs, which berthd does not keep a line to). */
+export async function shimRequest(dir: string, line: string): Promise<void> {
+  const c = await ShimControl.connect(dir);
   try {
-    return JSON.parse(readFileSync(`${dir}/exit`, 'utf8')) as ShimExit;
-  } catch {
-    return undefined;
-  }
-}
-
-export function readShimPid(dir: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(`${dir}/shim.pid`, 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
+    await c.request(line);
+  } finally {
+    c.close();
   }
 }

@@ -36,7 +36,7 @@ export async function reconcile(ctx: EngineContext): Promise<Container[]> {
     } catch {
       status = undefined;
     }
-    const shimPid = readShimPid(runDir);
+    const shimPid = await readShimPid(runDir).catch(() => undefined);
     const shimStart = shimPid === undefined ? undefined : readProcStat(shimPid)?.startTime;
     if (status === 'running' && shimPid !== undefined && shimStart !== undefined) {
       c.State = { ...c.State, Status: 'running', Running: true, Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: '0001-01-01T00:00:00Z' };
@@ -52,7 +52,7 @@ export async function reconcile(ctx: EngineContext): Promise<Container[]> {
   for (const id of readdirSync(ctx.containers.root)) {
     if (!/^[0-9a-f]{64}$/.test(id) || known.has(id)) continue;
     ctx.log.info(`container ${id.slice(0, 12)}: its create was cut short by berthd's end; removing it`);
-    await tearDown(ctx, id, readShimPid(runDirOf(ctx, id)));
+    await tearDown(ctx, id, await readShimPid(runDirOf(ctx, id)).catch(() => undefined));
     removeLayersQuietly(ctx, id);
     rmSync(ctx.containers.dir(id), { recursive: true, force: true });
   }

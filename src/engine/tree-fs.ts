@@ -263,10 +263,7 @@ export class TreeFs {
     const path = [...dir.path, name];
     const mount = this.mounts.get(key(path));
     try {
-      if (mount) {
-        const { fd: _fd, ...node } = this.mountNode(mount, path);
-        return node;
-      }
+      if (mount) return this.mountNode(mount, path);
       const access = at(dir.fd, name);
       return { path, access, st: lstatSync(access, { bigint: true }), mount: dir.mount, pinned: false };
     } catch (err) {

@@ -37,6 +37,8 @@ export interface ShimOptions {
    * recorded. Else COMMAND's own status is.
    */
   reparent?: boolean | undefined;
+  /** Output before the first attach client connects is kept for it (an exec's, which starts before berthd can attach). */
+  holdOutput?: boolean | undefined;
 }
 
 /** Where the shim keeps things in its directory. */
@@ -72,6 +74,7 @@ export function shimArgs(opts: ShimOptions): string[] {
   if (opts.stdin) args.push('--stdin');
   if (opts.tty) args.push('--tty');
   if (opts.reparent) args.push('--reparent');
+  if (opts.holdOutput) args.push('--hold-output');
   return [...args, '--', ...opts.command];
 }
 

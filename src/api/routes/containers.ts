@@ -147,14 +147,16 @@ export function registerContainerRoutes(router: Router, engine: Engine): void {
       const body = ((await ctx.body().catch(() => undefined)) ?? {}) as { Detach?: boolean; Tty?: boolean };
       const exec = engine.execs.get(ctx.params['id']!);
       if (body.Detach) {
-        await engine.execStart(exec.ID);
+        await engine.execStart(exec.ID, true);
         ctx.text(200, '');
         return;
       }
-      const conn = await ctx.hijack({ multiplexed: exec.Config.Tty !== true });
+      // started before the hijack, so that a failure is an HTTP error the client prints; its output waits in the shim
       await engine.execStart(exec.ID);
+      const conn = await ctx.hijack({ multiplexed: exec.Config.Tty !== true });
       const shimSocket = await connectSocket(`${exec.dir}/attach.sock`);
-      await relay(conn.socket, shimSocket, { stdin: exec.Config.AttachStdin === true, output: true });
+      // the client's end of stdin is the process's (docker exec -i: `echo x | docker exec -i c cat` ends)
+      await relay(conn.socket, shimSocket, { stdin: exec.Config.AttachStdin === true, output: true, onStdinEnd: () => engine.execCloseStdin(exec.ID) });
       await exec.done;
     },
     { hijack: true },
