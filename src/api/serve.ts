@@ -5,6 +5,7 @@ import { Logger } from '../lib/logger.js';
 import { lockFile } from '../sys/addon.js';
 import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { registerArchiveRoutes } from './routes/archive.js';
 import { registerContainerRoutes } from './routes/containers.js';
 import { registerImageRoutes } from './routes/images.js';
 import { registerMonitoringRoutes } from './routes/monitoring.js';
@@ -44,6 +45,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     info: () => systemInfo(services, opts),
   });
   registerContainerRoutes(server.router, services.engine);
+  registerArchiveRoutes(server.router, services.engine);
   registerVolumeRoutes(server.router, services);
   registerImageRoutes(server.router, services);
   registerMonitoringRoutes(server.router, services);

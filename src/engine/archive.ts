@@ -5,7 +5,6 @@ import { EngineError } from '../errors/engine-error.js';
 import type { Change } from '../image/diff-changes.js';
 import { formatReference, nameOnly, parseReference, withTag } from '../image/reference.js';
 import { goBase, goJoin, preserveTrailingDotOrSeparator } from '../lib/go-path.js';
-import { pauseContainer, resumeContainer } from '../runtime/resources.js';
 import type { Mount } from '../snapshot/snapshotter.js';
 import type { ContainerConfig as ImageContainerConfig } from '../spec/oci-image.js';
 import { writeTar } from '../snapshot/layer/tar-writer.js';
@@ -351,25 +350,23 @@ function overlayConfig(requested: ContainerConfig, container: ContainerConfig): 
 }
 
 /**
- * Pauses a running container for the read of its layer, through the
- * runtime's freezer (the engine has no pause of its own yet); one that is
- * paused already stays paused. A container that cannot be frozen (no
- * cgroups) is read as it runs, with a warning in the log.
+ * Pauses a running container for the read of its layer (the engine's
+ * pause, with its events, as dockerd's commit pauses); one that is paused
+ * already stays paused. As in dockerd, a pause that fails is no reason to
+ * fail the commit: the layer is read as the container runs, with a warning
+ * in the log.
  */
 async function pauseFor(engine: Engine, c: Container): Promise<() => Promise<void>> {
   const nothing = async (): Promise<void> => undefined;
   if (c.State.Paused) return nothing;
   try {
-    await pauseContainer(engine.ctx.runtime, c.ID);
+    await engine.pause(c.ID);
   } catch (err) {
-    if (err instanceof EngineError && ['NOT_RUNNING', 'NO_CGROUPS'].includes(err.code)) {
-      if (err.code === 'NO_CGROUPS') engine.ctx.log.warn(`commit ${c.ID.slice(0, 12)}: not paused: ${err.message}`);
-      return nothing;
-    }
-    throw err;
+    engine.ctx.log.warn(`commit ${c.ID.slice(0, 12)}: not paused: ${(err as Error).message}`);
+    return nothing;
   }
   return async () => {
-    await resumeContainer(engine.ctx.runtime, c.ID).catch((err: unknown) => engine.ctx.log.warn(`commit ${c.ID.slice(0, 12)}: resume: ${(err as Error).message}`));
+    await engine.unpause(c.ID).catch((err: unknown) => engine.ctx.log.warn(`commit ${c.ID.slice(0, 12)}: unpause: ${(err as Error).message}`));
   };
 }
 
