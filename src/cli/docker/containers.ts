@@ -135,3 +135,36 @@ export interface LogsFlags {
   timestamps?: boolean;
   details?: boolean;
 }
+
+/**
+ * `docker inspect`: each name as a container, else as an image (or only as
+ * `type` says), in the order given; "No such object" for a name that is
+ * neither.
+ */
+export async function inspectObjects(client: EngineClient, refs: string[], format?: string, type?: string): Promise<{ out: string; errors: string[] }> {
+  if (type !== undefined && !['container', 'image', 'volume'].includes(type)) {
+    throw new EngineError('InvalidArgument', 'BAD_TYPE', `"${type}" is not a valid value for --type`);
+  }
+  const found: unknown[] = [];
+  const errors: string[] = [];
+  const tries: [string, (ref: string) => string][] = [
+    ['container', (r) => path(r, '/json')],
+    ['image', (r) => `/images/${encodeURIComponent(r)}/json`],
+    ['volume', (r) => `/volumes/${encodeURIComponent(r)}`],
+  ];
+  for (const ref of refs) {
+    let hit: unknown;
+    for (const [kind, url] of tries) {
+      if (type !== undefined ? kind !== type : kind === 'volume') continue;
+      try {
+        hit = await client.get(url(ref));
+        break;
+      } catch (err) {
+        if (!(err instanceof EngineError && err.kind === 'NotFound')) throw err;
+      }
+    }
+    if (hit === undefined) errors.push(`Error: No such ${type ?? 'object'}: ${ref}`);
+    else found.push(hit);
+  }
+  return { out: found.length || !errors.length ? renderInspect(found, format) : '', errors };
+}

@@ -4,6 +4,8 @@ import { EngineError } from '../../errors/engine-error.js';
 import type { EngineClient } from '../../client/client.js';
 import { DEFAULT_HOST, errorLine, type GlobalFlags, lazyClient, VERSION } from './context.js';
 import { addContainerCommands } from './container-commands.js';
+import { inspectObjects } from './containers.js';
+import { addMonitorCommands } from './monitor-commands.js';
 import * as img from './images.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -117,7 +119,14 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
       );
 
   imagesCmd(program.command('images').description('list images'));
-  inspectCmd(program.command('inspect').description('return low-level information on images'));
+  program
+    .command('inspect')
+    .description('return low-level information on containers, images and volumes')
+    .argument('<name...>')
+    .option('-f, --format <format>', 'format the output with a Go template')
+    .option('-s, --size', 'display total file sizes if the type is container')
+    .option('--type <type>', 'return JSON for the given type only (container, image, volume)')
+    .action(act(async (names: string[], o: { format?: string; type?: string }) => report(await inspectObjects(await client(), names, o.format, o.type))));
   historyCmd(program.command('history').description('show the history of an image'));
   rmiCmd(program.command('rmi').description('remove one or more images'));
   tagCmd(program.command('tag').description('create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'));
@@ -136,6 +145,7 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
   loadCmd(image.command('load').description('load an image from a tar archive or STDIN'));
   pruneCmd(image.command('prune').description('remove unused images'));
   addContainerCommands(program, { io, client, setExitCode });
+  addMonitorCommands(program, { io, client, setExitCode });
   return program;
 }
 
