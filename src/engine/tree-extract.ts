@@ -162,8 +162,10 @@ class Extractor {
     }
     let linkTarget: TreeNode | undefined;
     if (h.type === 'hardlink') {
-      const target = goJoin(label, h.linkname);
-      if (!inside(target, label)) throw tarError(`invalid hardlink ${JSON.stringify(target)} -> ${JSON.stringify(h.linkname)}`);
+      // a hardlink names another entry: renamed alike
+      const linkname = this.opts.rename ? this.opts.rename(h.linkname) : h.linkname;
+      const target = goJoin(label, linkname);
+      if (!inside(target, label)) throw tarError(`invalid hardlink ${JSON.stringify(target)} -> ${JSON.stringify(linkname)}`);
       try {
         linkTarget = this.fs.resolve([...this.dest.path, ...(label === '/' ? target : target.slice(label.length)).split('/').filter(Boolean)], false);
       } catch (err) {

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { EngineError } from '../../errors/engine-error.js';
 import type { EngineClient } from '../../client/client.js';
 import { DEFAULT_HOST, errorLine, type GlobalFlags, lazyClient, VERSION } from './context.js';
+import { addArchiveCommands } from './archive-commands.js';
 import { addContainerCommands } from './container-commands.js';
 import { inspectObjects } from './containers.js';
 import { addMonitorCommands } from './monitor-commands.js';
@@ -145,6 +146,7 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
   loadCmd(image.command('load').description('load an image from a tar archive or STDIN'));
   pruneCmd(image.command('prune').description('remove unused images'));
   addContainerCommands(program, { io, client, setExitCode });
+  addArchiveCommands(program, { io, client, setExitCode });
   addMonitorCommands(program, { io, client, setExitCode });
   return program;
 }
