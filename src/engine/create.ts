@@ -7,6 +7,7 @@ import { RUN_DIR_ID_LENGTH, type EngineContext } from './context.js';
 import { hostHostnameOf, writeEtcFiles } from './etc-files.js';
 import { checkContainerName, generateName, newContainerId } from './names.js';
 import { createContainerLayers, removeContainerLayers } from './rootfs.js';
+import { resolveRuntime } from './runtime-binary.js';
 import { adaptHostConfig } from './spec/adapt.js';
 import { mergeImageConfig } from './spec/merge.js';
 import type { ContainerConfig, HostConfig } from './spec/types.js';
@@ -50,10 +51,23 @@ export type MountResolver = (id: string, hostConfig: HostConfig, config: Contain
 export async function createContainer(ctx: EngineContext, req: CreateRequest, resolveMounts: MountResolver): Promise<CreateResult> {
   const imageRef = req.config.Image;
   if (!imageRef) throw new EngineError('InvalidArgument', 'NO_IMAGE', 'Config.Image is required: which image to create the container from');
+  // run directories are named by the first RUN_DIR_ID_LENGTH digits: those must be unique too
+  let id = newContainerId();
+  while (ctx.containers.list().some((c) => c.ID.slice(0, RUN_DIR_ID_LENGTH) === id.slice(0, RUN_DIR_ID_LENGTH))) id = newContainerId();
+  // the name is taken now, before anything is awaited: concurrent creates never share one
   const name = req.name ? checkContainerName(req.name) : generateName((n) => ctx.containers.nameInUse(n));
-  ctx.containers.checkNameFree(name);
+  ctx.containers.reserveName(name, id);
+  try {
+    return await createReserved(ctx, req, resolveMounts, id, name, imageRef);
+  } finally {
+    ctx.containers.releaseName(name); // saved: the record holds it now; failed: free again
+  }
+}
+
+async function createReserved(ctx: EngineContext, req: CreateRequest, resolveMounts: MountResolver, id: string, name: string, imageRef: string): Promise<CreateResult> {
   const adapted = adaptHostConfig(withHostDefaults(req.hostConfig), { cgroupV2: false, numCpus: cpus().length });
   const hostConfig = adapted.hostConfig;
+  if (hostConfig.Runtime && hostConfig.Runtime !== 'berth') resolveRuntime(hostConfig.Runtime); // refused now, not at start
   if (hostConfig.NetworkMode !== 'none' && hostConfig.NetworkMode !== 'default' && req.config.Hostname && (hostConfig.NetworkMode === 'host' || hostConfig.NetworkMode?.startsWith('container:'))) {
     throw new EngineError('InvalidArgument', 'HOSTNAME_CONFLICT', 'conflicting options: hostname and the network mode');
   }
@@ -67,9 +81,6 @@ export async function createContainer(ctx: EngineContext, req: CreateRequest, re
   const config = mergeImageConfig(req.config, image.Config ?? {});
   const args = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
   if (args.length === 0) throw new EngineError('InvalidArgument', 'NO_COMMAND', 'No command specified');
-  // run directories are named by the first RUN_DIR_ID_LENGTH digits: those must be unique too
-  let id = newContainerId();
-  while (ctx.containers.list().some((c) => c.ID.slice(0, RUN_DIR_ID_LENGTH) === id.slice(0, RUN_DIR_ID_LENGTH))) id = newContainerId();
   const hostNetwork = hostConfig.NetworkMode === 'host';
   if (!config.Hostname) config.Hostname = hostNetwork ? hostHostnameOf() : id.slice(0, 12);
 
@@ -102,7 +113,6 @@ export async function createContainer(ctx: EngineContext, req: CreateRequest, re
       ResolvConfPath: etc.resolvConfPath,
       Runtime: hostConfig.Runtime || 'berth',
     };
-    ctx.containers.checkNameFree(name); // a create that raced us to the name while we unpacked
     ctx.containers.save(container);
     return { Id: id, Warnings: adapted.warnings };
   } catch (err) {

@@ -52,10 +52,14 @@ export class Engine extends EventEmitter {
   ) {
     super();
     this.lifecycle = new Lifecycle(ctx, (c) => this.afterExit(c));
-    this.execs = new Execs(ctx, (c, user) => {
-      const u = resolveUser(mergedDir(ctx.snapshots, c.ID, ctx.containers.dir(c.ID)), user);
-      return `${u.uid}:${u.gid}`;
-    });
+    this.execs = new Execs(
+      ctx,
+      (c, user) => {
+        const u = resolveUser(mergedDir(ctx.snapshots, c.ID, ctx.containers.dir(c.ID)), user);
+        return `${u.uid}:${u.gid}`;
+      },
+      (c) => this.lifecycle.binaryRuntimeOf(c),
+    );
   }
 
   private event(c: Container, action: string, extra: Record<string, string> = {}): void {

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { EngineError } from '../errors/engine-error.js';
 import { execInContainer } from '../runtime/exec.js';
 import type { Container } from './container.js';
-import type { EngineContext } from './context.js';
+import type { Spec } from '../spec/oci-runtime.js';
+import { runDirOf, type EngineContext } from './context.js';
+import type { BinaryRuntime } from './runtime-binary.js';
 import { readShimExit, ShimWatch } from './monitor.js';
 
 /** What POST /containers/{id}/exec takes (Docker's ExecConfig). */
@@ -47,6 +49,8 @@ export class Execs {
   constructor(
     private readonly ctx: EngineContext,
     private readonly resolveUser: UserResolver,
+    /** the container's runc-compatible binary, when it does not run under berth's own runtime */
+    private readonly binaryRuntimeOf: (c: Container) => BinaryRuntime | undefined = () => undefined,
   ) {}
 
   create(c: Container, config: ExecConfig): string {
@@ -75,29 +79,48 @@ export class Execs {
     const tty = e.Config.Tty === true;
     // attached: the output is held until the caller's attach connects (the process runs before it can)
     const shimArgs = ['--dir', e.dir, ...(tty ? ['--tty'] : []), ...(e.Config.AttachStdin && !detach ? ['--stdin'] : []), ...(detach ? [] : ['--hold-output']), '--reparent'];
+    const user = e.Config.User ? this.resolveUser(c, e.Config.User) : undefined;
+    const external = this.binaryRuntimeOf(c);
     try {
-      await execInContainer(this.ctx.runtime, {
-        id: c.ID,
-        args: e.Config.Cmd,
-        tty,
-        cwd: e.Config.WorkingDir || undefined,
-        env: e.Config.Env ?? [],
-        user: e.Config.User ? this.resolveUser(c, e.Config.User) : undefined,
-        caps: e.Config.Privileged ? ['CAP_SYS_ADMIN'] : [],
-        noNewPrivs: false,
-        detach: true,
-        consoleSocket: tty ? `${e.dir}/console.sock` : undefined,
-        preserveFds: 0,
-        pidFile: `${e.dir}/pid`,
-        stdio: ['ignore', 'ignore', 'inherit'],
-        launcher: (command, args) => ({ command: this.ctx.shimPath, args: [...shimArgs, '--', command, ...args] }),
-      });
+      if (external) {
+        // the container's own process, changed as `docker exec` asks, for the binary's exec --process
+        const spec = JSON.parse(readFileSync(`${runDirOf(this.ctx, c.ID)}/config.json`, 'utf8')) as Spec;
+        const base = spec.process ?? { user: { uid: 0, gid: 0 }, cwd: '/' };
+        const [uid, gid] = (user ?? '').split(':').map(Number);
+        const proc = {
+          ...base,
+          args: e.Config.Cmd,
+          terminal: tty,
+          env: [...(base.env ?? []), ...(e.Config.Env ?? [])],
+          cwd: e.Config.WorkingDir || base.cwd,
+          ...(user ? { user: { ...base.user, uid: uid!, gid: gid ?? base.user.gid } } : {}),
+        };
+        writeFileSync(`${e.dir}/process.json`, JSON.stringify(proc));
+        e.Pid = await external.exec(c.ID, `${e.dir}/process.json`, { dir: e.dir, tty, stdin: e.Config.AttachStdin === true && !detach, holdOutput: !detach }, tty ? `${e.dir}/console.sock` : undefined);
+      } else {
+        await execInContainer(this.ctx.runtime, {
+          id: c.ID,
+          args: e.Config.Cmd,
+          tty,
+          cwd: e.Config.WorkingDir || undefined,
+          env: e.Config.Env ?? [],
+          user,
+          caps: e.Config.Privileged ? ['CAP_SYS_ADMIN'] : [],
+          noNewPrivs: false,
+          detach: true,
+          consoleSocket: tty ? `${e.dir}/console.sock` : undefined,
+          preserveFds: 0,
+          pidFile: `${e.dir}/pid`,
+          stdio: ['ignore', 'ignore', 'inherit'],
+          launcher: (command, args) => ({ command: this.ctx.shimPath, args: [...shimArgs, '--', command, ...args] }),
+        });
+        e.Pid = readPidFile(`${e.dir}/pid`);
+      }
     } catch (err) {
       rmSync(e.dir, { recursive: true, force: true });
       throw err;
     }
     e.Running = true;
-    e.Pid = readPidFile(`${e.dir}/pid`);
     e.done = new Promise<void>((resolve) => {
       new ShimWatch(e.dir, () => {
         void readShimExit(e.dir)

@@ -14,6 +14,7 @@ import { readShimExit, readShimPid, ShimWatch } from './monitor.js';
 import { thawAfterSignal } from './pause.js';
 import { mountContainerRootfs, unmountContainerRootfs } from './rootfs.js';
 import { containerSpec } from './spec-input.js';
+import { BinaryRuntime, resolveRuntime } from './runtime-binary.js';
 
 /**
  * Starting and stopping containers. A running container is a berth-shim
@@ -73,30 +74,43 @@ export class Lifecycle {
         ...(c.Config.OpenStdin ? ['--stdin'] : []),
         '--reparent',
       ];
-      await runtimeCreate(this.ctx.runtime, {
-        id: c.ID,
-        bundle: runDir,
-        noPivot: false,
-        preserveFds: 0,
-        wait: false,
-        consoleSocket: tty ? `${runDir}/console.sock` : undefined,
-        stdio: ['ignore', 'ignore', 'inherit'],
-        launcher: (command, args) => ({ command: this.ctx.shimPath, args: [...shimArgs, '--', command, ...args] }),
-      });
+      const external = this.binaryRuntimeOf(c);
+      let pid = 0;
+      if (external) {
+        const logMaxSize = logOpts['max-size'] ? parseSize(logOpts['max-size']) : undefined;
+        pid = await external.create(
+          c.ID,
+          runDir,
+          { dir: runDir, logPath: c.LogPath, ...(logMaxSize ? { logMaxSize } : {}), ...(logOpts['max-file'] ? { logMaxFile: Number(logOpts['max-file']) } : {}), tty, stdin: c.Config.OpenStdin === true },
+          tty ? `${runDir}/console.sock` : undefined,
+        );
+      } else {
+        await runtimeCreate(this.ctx.runtime, {
+          id: c.ID,
+          bundle: runDir,
+          noPivot: false,
+          preserveFds: 0,
+          wait: false,
+          consoleSocket: tty ? `${runDir}/console.sock` : undefined,
+          stdio: ['ignore', 'ignore', 'inherit'],
+          launcher: (command, args) => ({ command: this.ctx.shimPath, args: [...shimArgs, '--', command, ...args] }),
+        });
+      }
       created = true;
       const hooks = this.beforeStart.get(c.ID) ?? [];
       this.beforeStart.delete(c.ID);
       await Promise.all(hooks.map((h) => h.ready(runDir).catch((err: unknown) => this.ctx.log.warn(`container ${c.ID.slice(0, 12)}: attach: ${(err as Error).message}`))));
-      const record = await runtimeStart(this.ctx.runtime, c.ID);
+      if (external) await external.start(c.ID);
+      else pid = (await runtimeStart(this.ctx.runtime, c.ID)).pid;
       const shimPid = await readShimPid(runDir);
       const shimStart = shimPid === undefined ? undefined : readProcStat(shimPid)?.startTime;
-      c.State = { ...c.State, Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: record.pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: '0001-01-01T00:00:00Z' };
+      c.State = { ...c.State, Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: '0001-01-01T00:00:00Z' };
       if (shimPid !== undefined && shimStart !== undefined) c.Shim = { pid: shimPid, startTime: shimStart };
       delete c.ManuallyStopped;
       this.ctx.containers.save(c);
       this.watch(c);
     } catch (err) {
-      if (created) await runtimeDelete(this.ctx.runtime, c.ID, true).catch(() => undefined);
+      if (created) await this.deleteRuntimeState(c).catch(() => undefined);
       unmountContainerRootfs(this.ctx.snapshots, c.ID, containerDir);
       rmSync(runDir, { recursive: true, force: true });
       // as dockerd: the container stays created, with the exit code `docker run` reports
@@ -169,12 +183,11 @@ export class Lifecycle {
     if (!exit) this.ctx.log.warn(`container ${id.slice(0, 12)}: its monitor ended without an exit status (${existsSync(runDir) ? `left ${readdirSync(runDir).join(', ') || 'nothing'}` : 'its directory is gone'}${why ? `; the connection failed: ${why.message}` : ''}); recorded as 255`);
     let oom = false;
     try {
-      const record = this.ctx.runtime.store.load(id);
-      oom = (cgroupsOf(this.ctx.runtime, record)?.oomKills() ?? 0) > 0;
+      if (c.Runtime === 'berth') oom = (cgroupsOf(this.ctx.runtime, this.ctx.runtime.store.load(id))?.oomKills() ?? 0) > 0;
     } catch {
       // no runtime state: nothing to ask
     }
-    await runtimeDelete(this.ctx.runtime, id, true).catch((err: unknown) => this.ctx.log.warn(`container ${id.slice(0, 12)}: runtime delete: ${(err as Error).message}`));
+    await this.deleteRuntimeState(c).catch((err: unknown) => this.ctx.log.warn(`container ${id.slice(0, 12)}: runtime delete: ${(err as Error).message}`));
     try {
       unmountContainerRootfs(this.ctx.snapshots, id, this.ctx.containers.dir(id));
     } catch (err) {
@@ -213,7 +226,7 @@ export class Lifecycle {
   async kill(c: Container, signal: string | number): Promise<void> {
     if (!c.State.Running) throw new EngineError('Conflict', 'NOT_RUNNING', `Cannot kill container: ${c.Name.slice(1)}: Container ${c.ID} is not running`);
     const number = typeof signal === 'number' ? signal : parseSignal(String(signal));
-    await runtimeKill(this.ctx.runtime, c.ID, number, false);
+    await this.signal(c, number, false);
     await thawAfterSignal(this.ctx, c, number);
   }
 
@@ -229,16 +242,34 @@ export class Lifecycle {
     const timeout = timeoutSeconds ?? c.Config.StopTimeout ?? 10;
     const stopSignal = parseSignal(c.Config.StopSignal || 'SIGTERM');
     try {
-      await runtimeKill(this.ctx.runtime, c.ID, stopSignal, false);
+      await this.signal(c, stopSignal, false);
     } catch (err) {
       if (!(err instanceof EngineError && err.code === 'NOT_RUNNING')) throw err;
     }
     await thawAfterSignal(this.ctx, c, stopSignal);
     if (timeout >= 0) {
       const timedOut = await Promise.race([exited.then(() => false), sleep(timeout * 1000).then(() => true)]);
-      if (timedOut) await runtimeKill(this.ctx.runtime, c.ID, 9, true).catch(() => undefined);
+      if (timedOut) await this.signal(c, 9, true).catch(() => undefined);
     }
     await exited;
+  }
+
+  /** The container's runc-compatible runtime binary, unless it runs under berth's own in-process runtime. */
+  binaryRuntimeOf(c: Container): BinaryRuntime | undefined {
+    if (!c.Runtime || c.Runtime === 'berth') return undefined;
+    return new BinaryRuntime(resolveRuntime(c.Runtime), `${this.ctx.runRoot}/runtimes/${c.Runtime.replace(/[^\w.-]/g, '_')}`);
+  }
+
+  private async signal(c: Container, signal: number, all: boolean): Promise<void> {
+    const external = this.binaryRuntimeOf(c);
+    if (external) await external.kill(c.ID, signal, all);
+    else await runtimeKill(this.ctx.runtime, c.ID, signal, all);
+  }
+
+  private async deleteRuntimeState(c: Container): Promise<void> {
+    const external = this.binaryRuntimeOf(c);
+    if (external) await external.delete(c.ID);
+    else await runtimeDelete(this.ctx.runtime, c.ID, true);
   }
 
   /** Stops watching (daemon shutdown): running containers go on, under their shims. */

@@ -23,6 +23,8 @@ export function noSuchContainer(ref: string): EngineError {
 export class ContainerStore {
   private readonly byId = new Map<string, Container>();
   private readonly byName = new Map<string, string>();
+  /** names taken by creates in progress (their records are not saved yet) */
+  private readonly reserved = new Map<string, string>();
 
   constructor(readonly root: string) {
     mkdirSync(root, { recursive: true, mode: 0o700 });
@@ -60,18 +62,33 @@ export class ContainerStore {
     if (old && old.Name !== c.Name) this.byName.delete(old.Name);
     this.byId.set(c.ID, c);
     this.byName.set(c.Name, c.ID);
+    this.reserved.delete(c.Name);
+  }
+
+  /**
+   * Takes a name for a create in progress, at once (in the same tick as
+   * the check, so two concurrent creates never both get it); release()
+   * gives it back if the create fails, save() makes it the container's.
+   */
+  reserveName(name: string, id: string): void {
+    this.checkNameFree(name);
+    this.reserved.set(`/${name}`, id);
+  }
+
+  releaseName(name: string): void {
+    this.reserved.delete(`/${name}`);
   }
 
   /** The name is free, or the error Docker gives when it is not. */
   checkNameFree(name: string): void {
-    const holder = this.byName.get(`/${name}`);
+    const holder = this.byName.get(`/${name}`) ?? this.reserved.get(`/${name}`);
     if (holder) {
       throw new EngineError('Conflict', 'NAME_IN_USE', `Conflict. The container name "/${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`);
     }
   }
 
   nameInUse(name: string): boolean {
-    return this.byName.has(`/${name}`);
+    return this.byName.has(`/${name}`) || this.reserved.has(`/${name}`);
   }
 
   remove(id: string): void {
