@@ -41,6 +41,8 @@ export class TreePathError extends Error {
     readonly errno: 'ENOENT' | 'ENOTDIR' | 'ELOOP',
     /** the path in the tree where it failed */
     readonly where: string,
+    /** for ENOENT: the whole path, resolved up to the missing component and lexically after it */
+    readonly lexical: string[] = [],
   ) {
     super(`${where}: ${errno === 'ENOENT' ? 'no such file or directory' : errno === 'ENOTDIR' ? 'not a directory' : 'too many levels of symbolic links'}`);
   }
@@ -77,6 +79,15 @@ export const at = (fd: number, name: string): string => `/proc/self/fd/${fd}/${n
 const self = (fd: number): string => `/proc/self/fd/${fd}/.`;
 const components = (path: string): string[] => path.split('/').filter((p) => p !== '' && p !== '.');
 const key = (path: readonly string[]): string => path.join('/');
+/** ".." and "." applied to a list of components, as a string path's cleaning would. */
+function lexically(parts: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const p of parts) {
+    if (p === '..') out.pop();
+    else if (p !== '.' && p !== '') out.push(p);
+  }
+  return out;
+}
 export const treePath = (path: readonly string[]): string => `/${path.join('/')}`;
 
 export class TreeFs {
@@ -189,7 +200,7 @@ export class TreeFs {
           st = lstatSync(at(cur.fd, name), { bigint: true });
         } catch (err) {
           const errno = errnoOf(err);
-          if (errno === 'ENOENT') throw new TreePathError('ENOENT', treePath(childPath));
+          if (errno === 'ENOENT') throw new TreePathError('ENOENT', treePath(childPath), lexically([...childPath, ...todo]));
           if (errno === 'ENOTDIR') throw new TreePathError('ENOTDIR', treePath(cur.path));
           throw err;
         }
@@ -226,26 +237,12 @@ export class TreeFs {
    * has a target.
    */
   resolveLenient(path: string): string[] {
-    const parts = components(path);
-    for (let n = parts.length; n > 0; n--) {
-      try {
-        const found = this.resolve(parts.slice(0, n), true).path;
-        const rest: string[] = [...found];
-        for (const p of parts.slice(n)) {
-          if (p === '..') rest.pop();
-          else rest.push(p);
-        }
-        return rest;
-      } catch (err) {
-        if (!(err instanceof TreePathError) || err.errno === 'ELOOP') throw err;
-      }
+    try {
+      return this.resolve(path, true).path;
+    } catch (err) {
+      if (err instanceof TreePathError && err.errno === 'ENOENT') return err.lexical;
+      throw err;
     }
-    const rest: string[] = [];
-    for (const p of parts) {
-      if (p === '..') rest.pop();
-      else rest.push(p);
-    }
-    return rest;
   }
 
   /** A directory node opened for reading its entries or working in it; closed with closeDir(). */
