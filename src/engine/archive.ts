@@ -1,26 +1,22 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmdirSync, type BigIntStats } from 'node:fs';
+import { mkdirSync, readdirSync, rmdirSync, type BigIntStats } from 'node:fs';
 import { Readable } from 'node:stream';
 import { EngineError } from '../errors/engine-error.js';
-import type { Change } from '../image/diff-changes.js';
-import { formatReference, nameOnly, parseReference, withTag } from '../image/reference.js';
 import { goBase, goJoin, preserveTrailingDotOrSeparator } from '../lib/go-path.js';
 import type { Mount } from '../snapshot/snapshotter.js';
-import type { ContainerConfig as ImageContainerConfig } from '../spec/oci-image.js';
 import { writeTar } from '../snapshot/layer/tar-writer.js';
 import { mountAll, unmount } from '../sys/mounts.js';
 import type { Container } from './container.js';
 import type { Engine, EngineEvent } from './engine.js';
 import { mergedDir } from './rootfs.js';
-import type { ContainerConfig } from './spec/types.js';
 import { resolveUser } from './spec/user.js';
 import { extractArchive } from './tree-extract.js';
 import { TreeFs, TreePathError, treePath, type TreeMount, type TreeNode } from './tree-fs.js';
 
 /**
- * The container file system operations of Docker's API: commit, diff
- * (changes), export, and the archive endpoints `docker cp` uses (stat,
- * get, put). Each takes the Engine for its stores and its event stream.
+ * The container file system operations of Docker's API: export, and the
+ * archive endpoints `docker cp` uses (stat, get, put); commit and diff are
+ * in commit.ts. Each takes the Engine for its stores and its event stream.
  *
  * A running container is read and written through the mount it runs on
  * (the merged directory); a stopped one is mounted for the duration of the
@@ -74,7 +70,7 @@ export function rfc3339Nano(ns: bigint): string {
 }
 
 /** The event dockerd sends for these operations (the engine's own shape; its emitter is private). */
-function emitEvent(engine: Engine, c: Container, action: string, extra: Record<string, string> = {}): void {
+export function emitEvent(engine: Engine, c: Container, action: string, extra: Record<string, string> = {}): void {
   const now = Date.now();
   engine.emit('event', { Type: 'container', Action: action, Actor: { ID: c.ID, Attributes: { image: c.ImageRef, name: c.Name.slice(1), ...(c.Config.Labels ?? {}), ...extra } }, time: Math.floor(now / 1000), timeNano: now * 1e6 } satisfies EngineEvent);
 }
@@ -131,6 +127,32 @@ async function serialised<T>(id: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** The mount points of this process's calls; anything else under <run root>/archive was left by a berthd that died mid-call. */
+const active = new Set<string>();
+const swept = new Set<string>();
+
+/** Once per run root: mounts a previous berthd left under <run root>/archive are taken off (one berthd per data root). */
+function sweepStale(dir: string): void {
+  if (swept.has(dir)) return;
+  swept.add(dir);
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const target = `${dir}/${e}`;
+    if (active.has(target)) continue;
+    try {
+      unmount(target);
+      rmdirSync(target);
+    } catch {
+      // left for the next berthd: it is not in the way of this one
+    }
+  }
+}
+
 interface Rootfs {
   root: string;
   /** Unmounts what was mounted for the call; idempotent. */
@@ -142,12 +164,16 @@ function rootfsOf(engine: Engine, c: Container, writable: boolean): Rootfs {
   const ctx = engine.ctx;
   if (c.State.Running) return { root: mergedDir(ctx.snapshots, c.ID, ctx.containers.dir(c.ID)), release: () => undefined };
   if (!ctx.snapshots.stat(c.ID)) throw new EngineError('Conflict', 'NO_CONTAINER_LAYER', `container ${c.ID.slice(0, 12)} has no file system (it is being removed)`);
-  const target = `${ctx.runRoot}/archive/${c.ID.slice(0, 12)}-${randomBytes(4).toString('hex')}`;
+  const dir = `${ctx.runRoot}/archive`;
+  sweepStale(dir);
+  const target = `${dir}/${c.ID.slice(0, 12)}-${randomBytes(4).toString('hex')}`;
   mkdirSync(target, { recursive: true, mode: 0o700 });
+  active.add(target);
   try {
     const mounts = ctx.snapshots.mounts(c.ID);
     mountAll(writable ? mounts : readOnlyMounts(mounts), target);
   } catch (err) {
+    active.delete(target);
     rmdirSync(target);
     throw err;
   }
@@ -157,8 +183,12 @@ function rootfsOf(engine: Engine, c: Container, writable: boolean): Rootfs {
     release() {
       if (released) return;
       released = true;
-      unmount(target);
-      rmdirSync(target);
+      try {
+        unmount(target);
+        rmdirSync(target);
+      } finally {
+        active.delete(target);
+      }
     },
   };
 }
@@ -297,102 +327,4 @@ export function exportContainer(engine: Engine, ref: string): Readable {
     tree.close();
     throw err;
   }
-}
-
-/** GET /containers/{id}/changes: null when nothing changed, as dockerd answers. */
-export async function containerChanges(engine: Engine, ref: string): Promise<Change[] | null> {
-  const c = engine.get(ref);
-  const changes = await engine.ctx.images.diffChanges(c.ID);
-  return changes.length > 0 ? changes : null;
-}
-
-export interface CommitRequest {
-  /** repository and tag as the API names them (repo may hold a tag; tag replaces it) */
-  repo?: string;
-  tag?: string;
-  comment?: string;
-  author?: string;
-  changes?: string[];
-  /** pause a running container while its layer is read (default true) */
-  pause?: boolean;
-  /** a config to start from instead of the container's (the request body) */
-  config?: ContainerConfig;
-}
-
-/** The repo and tag parameters as one reference; undefined without a repo. */
-function commitReference(repo: string | undefined, tag: string | undefined): string | undefined {
-  if (!repo) return undefined;
-  let ref = parseReference(repo);
-  if (tag) ref = withTag(nameOnly(ref), tag);
-  return formatReference(ref);
-}
-
-/**
- * Docker's merge of a requested config over the container's: empty fields
- * come from the container's; environment, labels, ports and volumes are
- * united (the request's win).
- */
-function overlayConfig(requested: ContainerConfig, container: ContainerConfig): ContainerConfig {
-  const out: Record<string, unknown> = { ...container };
-  for (const [k, v] of Object.entries(requested)) {
-    const empty = v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0);
-    if (!empty) out[k] = v;
-  }
-  if (requested.Env?.length) {
-    const keys = new Set(requested.Env.map((e) => e.split('=')[0]));
-    out['Env'] = [...requested.Env, ...(container.Env ?? []).filter((e) => !keys.has(e.split('=')[0]))];
-  }
-  for (const k of ['Labels', 'ExposedPorts', 'Volumes'] as const) {
-    if (requested[k] && Object.keys(requested[k] as object).length > 0) out[k] = { ...(container[k] ?? {}), ...(requested[k] as object) };
-  }
-  if (requested.Entrypoint?.length && !requested.Cmd?.length) delete out['Cmd'];
-  return out as ContainerConfig;
-}
-
-/**
- * Pauses a running container for the read of its layer (the engine's
- * pause, with its events, as dockerd's commit pauses); one that is paused
- * already stays paused. As in dockerd, a pause that fails is no reason to
- * fail the commit: the layer is read as the container runs, with a warning
- * in the log.
- */
-async function pauseFor(engine: Engine, c: Container): Promise<() => Promise<void>> {
-  const nothing = async (): Promise<void> => undefined;
-  if (c.State.Paused) return nothing;
-  try {
-    await engine.pause(c.ID);
-  } catch (err) {
-    engine.ctx.log.warn(`commit ${c.ID.slice(0, 12)}: not paused: ${(err as Error).message}`);
-    return nothing;
-  }
-  return async () => {
-    await engine.unpause(c.ID).catch((err: unknown) => engine.ctx.log.warn(`commit ${c.ID.slice(0, 12)}: unpause: ${(err as Error).message}`));
-  };
-}
-
-/**
- * POST /commit: the container's read-write layer (its snapshot, keyed by
- * its ID) as a new image over its image. The init layer below it (/etc
- * files, mount points) never reaches the image, nor do the contents of its
- * volumes and bind mounts.
- */
-export async function commitContainer(engine: Engine, ref: string, req: CommitRequest = {}): Promise<{ id: string; ref: string | undefined }> {
-  const c = engine.get(ref);
-  if (c.State.Dead) throw new EngineError('Conflict', 'CONTAINER_DEAD', `You cannot commit container ${c.ID} which is Dead`);
-  if (c.State.Status === 'removing') throw new EngineError('Conflict', 'CONTAINER_REMOVING', `You cannot commit container ${c.ID} which is being removed`);
-  const target = commitReference(req.repo, req.tag);
-  const config = req.config && Object.keys(req.config).length > 0 ? overlayConfig(req.config, c.Config) : c.Config;
-  const result = await engine.ctx.images.commit(c.ID, {
-    ...(c.Image ? { parentImage: c.Image } : {}),
-    changes: req.changes ?? [],
-    ...(req.comment ? { message: req.comment } : {}),
-    ...(req.author ? { author: req.author } : {}),
-    ...(target ? { ref: target } : {}),
-    containerConfig: config as ImageContainerConfig,
-    containerId: c.ID,
-    excludeContentsOf: c.Mounts.filter((m) => m.Type !== 'tmpfs').map((m) => m.Destination),
-    ...(req.pause !== false && c.State.Running ? { pause: () => pauseFor(engine, c) } : {}),
-  });
-  emitEvent(engine, c, 'commit', { comment: req.comment ?? '', imageID: result.id, imageRef: result.tags[0] ?? '' });
-  return { id: result.id, ref: result.tags[0] };
 }

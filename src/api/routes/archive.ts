@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { archiveContainerPath, commitContainer, containerChanges, exportContainer, extractToContainer, statContainerPath, type PathStat } from '../../engine/archive.js';
+import { archiveContainerPath, exportContainer, extractToContainer, statContainerPath, type PathStat } from '../../engine/archive.js';
+import { commitContainer, containerChanges } from '../../engine/commit.js';
 import type { Engine } from '../../engine/engine.js';
 import type { ContainerConfig } from '../../engine/spec/types.js';
 import { EngineError } from '../../errors/engine-error.js';
