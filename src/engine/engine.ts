@@ -329,13 +329,13 @@ export class Engine extends EventEmitter {
   /** `docker pause` / `unpause` / `top` (pause.ts, top.ts), each with its event. */
   async pause(ref: string): Promise<void> {
     const c = this.get(ref);
-    await pauseContainer(this.ctx, c);
+    await pauseContainer(this.ctx, c, this.lifecycle.binaryRuntimeOf(c));
     this.event(c, 'pause');
   }
 
   async unpause(ref: string): Promise<void> {
     const c = this.get(ref);
-    await unpauseContainer(this.ctx, c);
+    await unpauseContainer(this.ctx, c, this.lifecycle.binaryRuntimeOf(c));
     this.event(c, 'unpause');
   }
 

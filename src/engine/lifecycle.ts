@@ -227,7 +227,7 @@ export class Lifecycle {
     if (!c.State.Running) throw new EngineError('Conflict', 'NOT_RUNNING', `Cannot kill container: ${c.Name.slice(1)}: Container ${c.ID} is not running`);
     const number = typeof signal === 'number' ? signal : parseSignal(String(signal));
     await this.signal(c, number, false);
-    await thawAfterSignal(this.ctx, c, number);
+    await thawAfterSignal(this.ctx, c, number, this.binaryRuntimeOf(c));
   }
 
   /**
@@ -246,7 +246,7 @@ export class Lifecycle {
     } catch (err) {
       if (!(err instanceof EngineError && err.code === 'NOT_RUNNING')) throw err;
     }
-    await thawAfterSignal(this.ctx, c, stopSignal);
+    await thawAfterSignal(this.ctx, c, stopSignal, this.binaryRuntimeOf(c));
     if (timeout >= 0) {
       const timedOut = await Promise.race([exited.then(() => false), sleep(timeout * 1000).then(() => true)]);
       if (timedOut) await this.signal(c, 9, true).catch(() => undefined);

@@ -13,12 +13,19 @@ import type { EngineContext } from './context.js';
 const restarting = (c: Container): EngineError =>
   new EngineError('Conflict', 'CONTAINER_RESTARTING', `Container ${c.ID} is restarting, wait until the container is running`);
 
-export async function pauseContainer(ctx: EngineContext, c: Container): Promise<void> {
+/** A runtime binary's pause and resume (runc pause/resume), for containers not under the in-process runtime. */
+export interface Freezer {
+  pause(id: string): Promise<void>;
+  resume(id: string): Promise<void>;
+}
+
+export async function pauseContainer(ctx: EngineContext, c: Container, binary?: Freezer): Promise<void> {
   if (c.State.Restarting) throw restarting(c);
   if (!c.State.Running) throw new EngineError('Conflict', 'NOT_RUNNING', `Container ${c.ID} is not running`);
   if (c.State.Paused) throw new EngineError('Conflict', 'ALREADY_PAUSED', `Container ${c.ID} is already paused`);
   try {
-    await freeze(ctx.runtime, c.ID);
+    if (binary) await binary.pause(c.ID);
+    else await freeze(ctx.runtime, c.ID);
   } catch (err) {
     throw new EngineError('Internal', 'PAUSE_FAILED', `Cannot pause container ${c.ID}: ${(err as Error).message}`, { cause: err });
   }
@@ -26,11 +33,12 @@ export async function pauseContainer(ctx: EngineContext, c: Container): Promise<
   ctx.containers.save(c);
 }
 
-export async function unpauseContainer(ctx: EngineContext, c: Container): Promise<void> {
+export async function unpauseContainer(ctx: EngineContext, c: Container, binary?: Freezer): Promise<void> {
   // dockerd answers this one with a 500, not a conflict; clients test the status
   if (!c.State.Paused) throw new EngineError('Internal', 'NOT_PAUSED', `Container ${c.ID} is not paused`);
   try {
-    await thaw(ctx.runtime, c.ID);
+    if (binary) await binary.resume(c.ID);
+    else await thaw(ctx.runtime, c.ID);
   } catch (err) {
     throw new EngineError('Internal', 'UNPAUSE_FAILED', `Cannot unpause container ${c.ID}: ${(err as Error).message}`, { cause: err });
   }
@@ -45,12 +53,13 @@ export async function unpauseContainer(ctx: EngineContext, c: Container): Promis
  * would wait for ever. Other signals leave it paused; they are delivered
  * when it is unpaused.
  */
-export async function thawAfterSignal(ctx: EngineContext, c: Container, signal: string | number): Promise<void> {
+export async function thawAfterSignal(ctx: EngineContext, c: Container, signal: string | number, binary?: Freezer): Promise<void> {
   if (!c.State.Paused) return;
   const number = typeof signal === 'number' ? signal : parseSignal(signal);
   if (number !== 9 && number !== stopSignalOf(c)) return;
   try {
-    await thaw(ctx.runtime, c.ID);
+    if (binary) await binary.resume(c.ID);
+    else await thaw(ctx.runtime, c.ID);
   } catch (err) {
     ctx.log.warn(`container ${c.ID.slice(0, 12)}: cannot unpause after signal ${number}: ${(err as Error).message}`);
     return;

@@ -1,8 +1,11 @@
 import { cpus, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { v1HierarchyOf } from '../cgroups/layout.js';
+import { dirIn, UNIFIED_KEY, v1HierarchyOf } from '../cgroups/layout.js';
+import { CgroupManager } from '../cgroups/manager.js';
+import { parseProcCgroup } from '../cgroups/paths.js';
 import type { BlkioEntry, CgroupStats } from '../cgroups/stats.js';
-import { containerStats } from '../runtime/resources.js';
+import { cgroupsOf } from '../runtime/cgroups.js';
+import { readProcCgroup } from '../sys/proc.js';
 import { systemCpuNanos } from '../sys/system-facts.js';
 import type { Container } from './container.js';
 import type { EngineContext } from './context.js';
@@ -77,13 +80,42 @@ export interface StatsSample {
   onlineCpus: number;
 }
 
-/** Reads the container's counters now; undefined when it is not running (or stopped meanwhile). */
-export function sampleStats(ctx: EngineContext, c: Container): StatsSample | undefined {
+/**
+ * A running container's cgroups: from the in-process runtime's state, or —
+ * for a container under a runtime binary (runc, crun), whose state is the
+ * binary's — from its init process's /proc/<pid>/cgroup.
+ */
+export function containerCgroups(ctx: EngineContext, c: Container): CgroupManager | undefined {
   if (!c.State.Running) return undefined;
   try {
-    const e = containerStats(ctx.runtime, c.ID);
-    if (e.type !== 'stats') return undefined;
-    return { read: new Date().toISOString(), cgroup: e.data, systemCpu: systemCpuNanos(), onlineCpus: cpus().length };
+    return cgroupsOf(ctx.runtime, ctx.runtime.store.load(c.ID));
+  } catch {
+    // not the in-process runtime's: the process tells
+  }
+  if (c.State.Pid <= 0) return undefined;
+  let own: Map<string, string>;
+  try {
+    own = parseProcCgroup(readProcCgroup(c.State.Pid));
+  } catch {
+    return undefined;
+  }
+  const layout = ctx.runtime.cgroupLayout();
+  const dirs: Record<string, string> = {};
+  for (const h of layout.v1) {
+    const path = own.get(h.key);
+    if (path !== undefined) dirs[h.key] = dirIn(h.mountPoint, path);
+  }
+  const unified = own.get('');
+  if (layout.unified && unified !== undefined) dirs[UNIFIED_KEY] = dirIn(layout.unified.mountPoint, unified);
+  return Object.keys(dirs).length ? CgroupManager.load(layout, { dirs, created: [] }) : undefined;
+}
+
+/** Reads the container's counters now; undefined when it is not running (or stopped meanwhile). */
+export function sampleStats(ctx: EngineContext, c: Container): StatsSample | undefined {
+  try {
+    const cgroups = containerCgroups(ctx, c);
+    if (!cgroups) return undefined;
+    return { read: new Date().toISOString(), cgroup: cgroups.stats(), systemCpu: systemCpuNanos(), onlineCpus: cpus().length };
   } catch {
     return undefined;
   }

@@ -3,6 +3,7 @@ import { containerPids } from '../runtime/lifecycle.js';
 import { runPs } from '../sys/run-program.js';
 import type { Container } from './container.js';
 import type { EngineContext } from './context.js';
+import { containerCgroups } from './stats.js';
 
 /** GET /containers/{id}/top: ps(1)'s column titles and the rows of the container's processes. */
 export interface TopResult {
@@ -22,12 +23,7 @@ export function topContainer(ctx: EngineContext, c: Container, psArgs = ''): Top
   checkPsArgs(args);
   if (c.State.Restarting) throw new EngineError('Conflict', 'CONTAINER_RESTARTING', `Container ${c.ID} is restarting, wait until the container is running`);
   if (!c.State.Running) throw new EngineError('Conflict', 'NOT_RUNNING', `Container ${c.ID} is not running`);
-  let pids: number[];
-  try {
-    pids = containerPids(ctx.runtime, ctx.runtime.store.load(c.ID));
-  } catch (err) {
-    throw new EngineError('Conflict', 'NOT_RUNNING', `Container ${c.ID} is not running`, { cause: err });
-  }
+  const pids = pidsOf(ctx, c);
   // dockerd splits on single spaces: the CLI joins the words it was given with one
   const argv = args.split(' ');
   let output: string;
@@ -42,6 +38,22 @@ export function topContainer(ctx: EngineContext, c: Container, psArgs = ''): Top
     }
   }
   return parsePsOutput(output, pids);
+}
+
+/** The in-process runtime's answer; for a runtime binary's container, its cgroup's processes (its init's alone without one). */
+function pidsOf(ctx: EngineContext, c: Container): number[] {
+  try {
+    return containerPids(ctx.runtime, ctx.runtime.store.load(c.ID));
+  } catch {
+    // not the in-process runtime's
+  }
+  try {
+    const pids = containerCgroups(ctx, c)?.pids();
+    if (pids?.length) return pids;
+  } catch {
+    // no cgroup to read
+  }
+  return c.State.Pid > 0 ? [c.State.Pid] : [];
 }
 
 /** ASCII whitespace only, as dockerd splits: a command may hold other spaces. */

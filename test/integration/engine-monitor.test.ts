@@ -124,6 +124,20 @@ describe('engine monitoring: berth against berthd', { skip }, () => {
     assert.equal(ok('wait', k.name), '137\n');
   });
 
+  it('pause, top and stats for a container under runc (--runtime runc)', { skip: missing('runc') }, () => {
+    const c = runDetached('--runtime', 'runc', '-m', '48m', 'bth-mon-busybox', 'sleep', '1000');
+    assert.match(ok('top', c.name).split('\n')[1]!, new RegExp(`^root\\s+${c.pid}\\s.*sleep 1000$`));
+    assert.match(ok('stats', '--no-stream', '--format', '{{.MemUsage}} {{.PIDs}}', c.name), /^\S+ \/ 48MiB 1\n$/);
+    ok('pause', c.name);
+    assert.equal(freezerState(c.pid), 'FROZEN');
+    assert.equal(inspect(c.name).State.Status, 'paused');
+    ok('unpause', c.name);
+    assert.equal(freezerState(c.pid), 'THAWED');
+    ok('pause', c.name);
+    ok('stop', '-t', '1', c.name);
+    assert.equal(inspect(c.name).State.Status, 'exited');
+  });
+
   it('top lists the processes of the container, with ps options', () => {
     const c = runDetached('bth-mon-busybox', 'sleep', '1000');
     ok('exec', '-d', c.name, 'sleep', '999');
