@@ -10,14 +10,14 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readMountInfo } from '../../src/sys/mountinfo.js';
 import { startBerthd, type Run, type TestDaemon } from '../helpers/berthd.js';
-import { busyboxRootfs, uniqueId } from '../helpers/bundle.js';
+import { busyboxRootfs, REPO, uniqueId } from '../helpers/bundle.js';
 import { runInPty } from '../helpers/pty.js';
 import { missing } from '../helpers/requirements.js';
 
@@ -189,6 +189,47 @@ describe('engine archive: commit, diff, export and cp against berthd', { skip },
       assert.match(tarFileContent(bytes(['cp', `${c}:/etc/hosts`, '-']), 'hosts'), /localhost/);
     });
   }
+
+  it('cp stays inside a running container that swaps a directory for a host-pointing symlink meanwhile', () => {
+    // a berthd resolving by path string would follow /tmp/sw -> <repo> on the host between its check and its open
+    const c = name();
+    const loop = `mkdir -p /tmp/sw.d; echo container > /tmp/sw.d/package.json; while :; do ln -sfn ${REPO} /tmp/sw; rm -f /tmp/sw; cp -a /tmp/sw.d /tmp/sw; rm -rf /tmp/sw; done`;
+    ok(['run', '-d', '--name', c, 'bth-arc-bb', 'sh', '-c', loop]);
+    const file = join(work, 'race-file');
+    writeFileSync(file, 'race\n');
+    const planted = `bth-race-${c}`;
+    for (let i = 0; i < 40; i++) {
+      const r = d.berth(['cp', `${c}:/tmp/sw/package.json`, '-']);
+      if (r.status === 0) {
+        assert.equal(tarFileContent(Buffer.from(r.stdout, 'latin1'), 'package.json'), 'container\n');
+      } else {
+        assert.match(r.stderr, /No such container:path|Error response from daemon|did not arrive whole/);
+      }
+      d.berth(['cp', file, `${c}:/tmp/sw/${planted}`]);
+      assert.equal(existsSync(join(REPO, planted)), false, 'nothing written into the host directory');
+    }
+    ok(['rm', '-f', c]); // its busy loop would slow the tests after it
+  });
+
+  it('the docker CLIs copy, diff, commit and export against berthd', { skip: missing('docker') }, () => {
+    const c = trap(true);
+    const env = { ...process.env, DOCKER_HOST: d.host };
+    for (const docker of ['/usr/bin/docker', 'docker']) {
+      const tag = docker.startsWith('/') ? 'old' : 'new';
+      const out = join(work, `docker-${tag}`);
+      execFileSync(docker, ['cp', `${c}:/tmp/hostetc/shadow`, out], { env });
+      assert.equal(readFileSync(out, 'utf8'), 'container-shadow\n');
+      execFileSync(docker, ['cp', out, `${c}:/tmp/up/from-docker-${tag}`], { env });
+      assert.equal(tarFileContent(bytes(['cp', `${c}:/from-docker-${tag}`, '-']), `from-docker-${tag}`), 'container-shadow\n');
+      assert.match(execFileSync(docker, ['diff', c], { env }).toString(), new RegExp(`^A /from-docker-${tag}$`, 'm'));
+      const id = execFileSync(docker, ['commit', c, `bth-arc-docker-${tag}`], { env }).toString().trim();
+      images.push(`bth-arc-docker-${tag}`);
+      assert.match(id, /^sha256:/);
+      assert.ok(execFileSync(docker, ['export', c], { env, maxBuffer: 1 << 28 }).length > 1 << 20);
+      const missingPath = spawnSync(docker, ['cp', `${c}:/nonexistent`, out], { env });
+      assert.equal(missingPath.status, 1);
+    }
+  });
 
   it('cp round trip: names, modes, contents, symlinks and hardlinks come back as they went', () => {
     const c = trap(true);

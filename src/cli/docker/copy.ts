@@ -150,6 +150,12 @@ function decodeStat(header: string | string[] | undefined): PathStat {
   }
 }
 
+/** A response that ended early (the daemon met a file that changed or vanished meanwhile): said as such. */
+function cutShort(container: string, path: string, err: unknown): EngineError {
+  if (err instanceof EngineError) return err;
+  return new EngineError('Unavailable', 'COPY_CUT_SHORT', `copy ${container}:${path}: the archive did not arrive whole: ${(err as Error).message}`, { cause: err });
+}
+
 const archivePath = (container: string): string => `/containers/${encodeURIComponent(container)}/archive`;
 
 /** A request about container:path whose 404 is docker's "No such container:path". */
@@ -182,7 +188,11 @@ export async function copyFromContainer(client: EngineClient, container: string,
   }
   const res: IncomingMessage = await onPath(container, srcPath, client.stream('GET', archivePath(container), undefined, { query: { path: srcPath } }));
   if (dstPath === '-') {
-    await pipeline(res, stdout, { end: false });
+    try {
+      await pipeline(res, stdout, { end: false });
+    } catch (err) {
+      throw cutShort(container, srcPath, err);
+    }
     return;
   }
   const stat = decodeStat(res.headers['x-docker-container-path-stat']);
@@ -201,7 +211,7 @@ export async function copyFromContainer(client: EngineClient, container: string,
   } catch (err) {
     res.destroy();
     if (err instanceof EngineError && err.code === 'COPY_EXTRACT') throw plain(err.message.replace(/^Error processing tar file: /, ''));
-    throw err;
+    throw cutShort(container, srcPath, err);
   } finally {
     fs.close();
   }
