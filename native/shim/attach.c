@@ -212,6 +212,12 @@ void attach_read(struct shim *s, struct client *c)
 	}
 	if (n == 0) {
 		c->rd_eof = true; /* its input ends; its output goes on */
+		/* --stdin-once (docker run -i): the first client's end of input is
+		 * the container's, after what it wrote (already in in_buf) */
+		if (s->o.stdin_once && !s->o.tty && s->in_fd >= 0) {
+			s->in_close_pending = true;
+			stdin_flush(s);
+		}
 		return;
 	}
 	if (stdin_target(s) < 0)

@@ -24,7 +24,7 @@
 
 static const char usage[] =
 	"usage: berth-shim --dir DIR [--log-path FILE [--log-max-size BYTES] [--log-max-file N]]\n"
-	"                  [--stdin] [--tty] [--reparent] [--hold-output] -- COMMAND [ARGS...]\n";
+	"                  [--stdin] [--tty] [--reparent] [--hold-output] [--stdin-once] -- COMMAND [ARGS...]\n";
 
 static void fail_usage(const char *fmt, const char *arg) __attribute__((noreturn));
 static void fail_usage(const char *fmt, const char *arg)
@@ -74,7 +74,7 @@ static void parse_args(int argc, char **argv, struct shim_opts *o)
 		if (val)
 			val++;
 #define IS(name) (name_len == strlen(name) && strncmp(a, name, name_len) == 0)
-		bool flag = IS("--stdin") || IS("--tty") || IS("--reparent") || IS("--hold-output");
+		bool flag = IS("--stdin") || IS("--tty") || IS("--reparent") || IS("--hold-output") || IS("--stdin-once");
 		if (flag) {
 			if (val)
 				fail_usage("%s takes no value", a);
@@ -84,6 +84,8 @@ static void parse_args(int argc, char **argv, struct shim_opts *o)
 				o->tty = true;
 			else if (IS("--hold-output"))
 				o->hold_output = true;
+			else if (IS("--stdin-once"))
+				o->stdin_once = true;
 			else
 				o->reparent = true;
 			continue;

@@ -55,6 +55,7 @@ struct shim_opts {
 	bool tty;                  /* --tty */
 	bool reparent;             /* --reparent */
 	bool hold_output;          /* --hold-output: keep output for the first attach client */
+	bool stdin_once;           /* --stdin-once: an attach client's end of input closes stdin */
 	char **argv;               /* COMMAND */
 };
 

@@ -218,11 +218,6 @@ export class Engine extends EventEmitter {
     });
   }
 
-  async closeStdin(ref: string): Promise<void> {
-    const c = this.get(ref);
-    await this.lifecycle.shimOf(c.ID)?.request('close-stdin');
-  }
-
   async resize(ref: string, rows: number, cols: number): Promise<void> {
     const c = this.get(ref);
     if (!c.State.Running) throw new EngineError('Conflict', 'NOT_RUNNING', `Container ${c.ID} is not running`);
@@ -242,11 +237,6 @@ export class Engine extends EventEmitter {
     await this.execs.start(e, c, detach);
     this.event(c, `exec_start: ${e.Config.Cmd.join(' ')}`);
     void e.done.then(() => this.event(c, 'exec_die', { execID: e.ID, exitCode: String(e.ExitCode) }));
-  }
-
-  async execCloseStdin(execId: string): Promise<void> {
-    const e = this.execs.get(execId);
-    if (e.Running) await shimRequest(e.dir, 'close-stdin');
   }
 
   async execResize(execId: string, rows: number, cols: number): Promise<void> {

@@ -78,7 +78,7 @@ export class Execs {
     mkdirSync(e.dir, { recursive: true, mode: 0o700 });
     const tty = e.Config.Tty === true;
     // attached: the output is held until the caller's attach connects (the process runs before it can)
-    const shimArgs = ['--dir', e.dir, ...(tty ? ['--tty'] : []), ...(e.Config.AttachStdin && !detach ? ['--stdin'] : []), ...(detach ? [] : ['--hold-output']), '--reparent'];
+    const shimArgs = ['--dir', e.dir, ...(tty ? ['--tty'] : []), ...(e.Config.AttachStdin && !detach ? ['--stdin', '--stdin-once'] : []), ...(detach ? [] : ['--hold-output']), '--reparent'];
     const user = e.Config.User ? this.resolveUser(c, e.Config.User) : undefined;
     const external = this.binaryRuntimeOf(c);
     try {
@@ -96,7 +96,7 @@ export class Execs {
           ...(user ? { user: { ...base.user, uid: uid!, gid: gid ?? base.user.gid } } : {}),
         };
         writeFileSync(`${e.dir}/process.json`, JSON.stringify(proc));
-        e.Pid = await external.exec(c.ID, `${e.dir}/process.json`, { dir: e.dir, tty, stdin: e.Config.AttachStdin === true && !detach, holdOutput: !detach }, tty ? `${e.dir}/console.sock` : undefined);
+        e.Pid = await external.exec(c.ID, `${e.dir}/process.json`, { dir: e.dir, tty, stdin: e.Config.AttachStdin === true && !detach, stdinOnce: e.Config.AttachStdin === true && !detach, holdOutput: !detach }, tty ? `${e.dir}/console.sock` : undefined);
       } else {
         await execInContainer(this.ctx.runtime, {
           id: c.ID,

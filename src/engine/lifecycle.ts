@@ -72,6 +72,7 @@ export class Lifecycle {
         ...(logOpts['max-file'] ? ['--log-max-file', logOpts['max-file']] : []),
         ...(tty ? ['--tty'] : []),
         ...(c.Config.OpenStdin ? ['--stdin'] : []),
+        ...(c.Config.OpenStdin && c.Config.StdinOnce ? ['--stdin-once'] : []),
         '--reparent',
       ];
       const external = this.binaryRuntimeOf(c);
@@ -81,7 +82,7 @@ export class Lifecycle {
         pid = await external.create(
           c.ID,
           runDir,
-          { dir: runDir, logPath: c.LogPath, ...(logMaxSize ? { logMaxSize } : {}), ...(logOpts['max-file'] ? { logMaxFile: Number(logOpts['max-file']) } : {}), tty, stdin: c.Config.OpenStdin === true },
+          { dir: runDir, logPath: c.LogPath, ...(logMaxSize ? { logMaxSize } : {}), ...(logOpts['max-file'] ? { logMaxFile: Number(logOpts['max-file']) } : {}), tty, stdin: c.Config.OpenStdin === true, stdinOnce: c.Config.OpenStdin === true && c.Config.StdinOnce === true },
           tty ? `${runDir}/console.sock` : undefined,
         );
       } else {

@@ -39,6 +39,8 @@ export interface ShimOptions {
   reparent?: boolean | undefined;
   /** Output before the first attach client connects is kept for it (an exec's, which starts before berthd can attach). */
   holdOutput?: boolean | undefined;
+  /** An attach client's end of input closes the container's stdin, after what it wrote (docker run -i: StdinOnce). */
+  stdinOnce?: boolean | undefined;
 }
 
 /** Where the shim keeps things in its directory. */
@@ -75,6 +77,7 @@ export function shimArgs(opts: ShimOptions): string[] {
   if (opts.tty) args.push('--tty');
   if (opts.reparent) args.push('--reparent');
   if (opts.holdOutput) args.push('--hold-output');
+  if (opts.stdinOnce) args.push('--stdin-once');
   return [...args, '--', ...opts.command];
 }
 

@@ -126,7 +126,7 @@ export function registerContainerRoutes(router: Router, engine: Engine): void {
       }
       if (!q.bool('stream')) return;
       const shimSocket = await engine.attachSocket(c.ID);
-      await relay(conn.socket, shimSocket, { stdin: wantStdin, output: wantOutput, onStdinEnd: c.Config.StdinOnce ? () => engine.closeStdin(c.ID) : undefined });
+      await relay(conn.socket, shimSocket, { stdin: wantStdin, output: wantOutput });
     },
     { hijack: true },
   );
@@ -155,8 +155,8 @@ export function registerContainerRoutes(router: Router, engine: Engine): void {
       await engine.execStart(exec.ID);
       const conn = await ctx.hijack({ multiplexed: exec.Config.Tty !== true });
       const shimSocket = await connectSocket(`${exec.dir}/attach.sock`);
-      // the client's end of stdin is the process's (docker exec -i: `echo x | docker exec -i c cat` ends)
-      await relay(conn.socket, shimSocket, { stdin: exec.Config.AttachStdin === true, output: true, onStdinEnd: () => engine.execCloseStdin(exec.ID) });
+      // the client's end of stdin is the process's (docker exec -i: `echo x | docker exec -i c cat` ends): the shim, started with --stdin-once, sees it
+      await relay(conn.socket, shimSocket, { stdin: exec.Config.AttachStdin === true, output: true });
       await exec.done;
     },
     { hijack: true },
@@ -185,9 +185,10 @@ function connectSocket(path: string): Promise<Socket> {
  * Client ⇄ shim: the shim's output (already framed for a container without
  * a TTY) to the client until the shim closes (the process ended); the
  * client's bytes to the shim as stdin. The client ending its side is
- * stdin's end; with StdinOnce that closes the container's stdin.
+ * stdin's end: passed on as a half-close, which a --stdin-once shim
+ * (StdinOnce containers, execs) turns into the end of the process's stdin.
  */
-function relay(client: Socket, shim: Socket, opts: { stdin: boolean; output: boolean; onStdinEnd?: (() => Promise<void>) | undefined }): Promise<void> {
+function relay(client: Socket, shim: Socket, opts: { stdin: boolean; output: boolean }): Promise<void> {
   return new Promise<void>((resolve) => {
     let done = false;
     const finish = (): void => {
@@ -209,7 +210,8 @@ function relay(client: Socket, shim: Socket, opts: { stdin: boolean; output: boo
     client.on('close', () => finish());
     if (opts.stdin) {
       client.on('data', (chunk: Buffer) => shim.write(chunk));
-      client.on('end', () => void opts.onStdinEnd?.().catch(() => undefined));
+      // the end of the client's input, passed on as a half-close (a --stdin-once shim closes the container's stdin then)
+      client.on('end', () => shim.end());
     } else {
       client.resume();
     }
