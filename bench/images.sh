@@ -2,16 +2,15 @@
 # Times the image operations of the issue "Images and layers" in one run,
 # berth against Docker and Podman (where installed), with hyperfine:
 #   import   a 100 MiB root filesystem tar (busybox + 100 files of 1 MiB)
-#   commit   50 MiB of changes in a container (for berth: a prepared
-#            snapshot over the image, bench/commit-driver.ts, until the
-#            engine has containers)
+#   commit   50 MiB of changes in a container (podman's written through
+#            podman mount: it cannot run containers on this host)
 #   save     the imported image to a tar file
 #   load     that tar file back (before each run every image holding that
 #            layer is removed, so each engine stores and unpacks it anew)
-# Each engine keeps its state in a private directory: a dockerd of its own
-# (no network, no iptables), podman with --root/--runroot, berth with its
-# own data root. Prints the medians and berth's speed-up over the faster
-# of the others. As root.
+# Each engine keeps its state in a private directory: a dockerd and a berthd
+# of their own (no network, no iptables), podman with --root/--runroot.
+# Prints the medians and berth's speed-up over the faster of the others.
+# As root.
 #
 #   bench/images.sh            RUNS=10 bench/images.sh
 set -euo pipefail
@@ -20,9 +19,16 @@ repo=$PWD
 runs=${RUNS:-5}
 work=$(mktemp -d /var/tmp/berth-bench-images.XXXXXX)
 dsock=$work/docker.sock
+bsock=$work/berth.sock
 docker_pid=
+berthd_pid=
 
 cleanup() {
+  if [ -n "$berthd_pid" ]; then
+    env BERTH_HOST=unix://$bsock "$repo/bin/berth" rm -f bench-c >/dev/null 2>&1 || true
+    kill "$berthd_pid" 2>/dev/null || true
+    wait "$berthd_pid" 2>/dev/null || true
+  fi
   if [ -n "$docker_pid" ]; then
     DOCKER_HOST=unix://$dsock docker rm -f bench-c >/dev/null 2>&1 || true
     kill "$docker_pid" 2>/dev/null || true
@@ -31,21 +37,23 @@ cleanup() {
   podman --root "$work/podman" --runroot "$work/podman-run" rm -f bench-c >/dev/null 2>&1 || true
   podman --root "$work/podman" --runroot "$work/podman-run" system reset -f >/dev/null 2>&1 || true
   for m in $(awk -v w="$work" '$5 ~ "^" w {print $5}' /proc/self/mountinfo | sort -r); do umount -l "$m" 2>/dev/null || true; done
-  rm -rf "$work" "$repo/dist/bench-commit-driver.mjs"
+  rm -rf "$work"
 }
 trap cleanup EXIT
 
 echo "== making a 100 MiB root filesystem" >&2
 mkdir -p "$work/rootfs/bin" "$work/rootfs/data" "$work/rootfs/tmp"
 cp /bin/busybox "$work/rootfs/bin/busybox"
-for applet in sh head true; do ln -sf busybox "$work/rootfs/bin/$applet"; done
+for applet in sh head true seq; do ln -sf busybox "$work/rootfs/bin/$applet"; done
 for i in $(seq 1 100); do head -c 1048576 /dev/urandom > "$work/rootfs/data/file-$i"; done
 tar -C "$work/rootfs" -cf "$work/rootfs.tar" .
 
-berth="env BERTH_DATA_ROOT=$work/berth $repo/bin/berth"
-"$repo/node_modules/.bin/esbuild" "$repo/bench/commit-driver.ts" --bundle --platform=node --format=esm \
-  --target=node20 --outfile="$repo/dist/bench-commit-driver.mjs" --log-level=warning
-driver="node $repo/dist/bench-commit-driver.mjs"
+# berth: a berthd of its own
+"$repo/bin/berthd" --data-root "$work/berth" --exec-root "$work/berth-run" -H "unix://$bsock" >"$work/berthd.log" 2>&1 &
+berthd_pid=$!
+berth="env BERTH_HOST=unix://$bsock $repo/bin/berth"
+for _ in $(seq 1 100); do $berth version >/dev/null 2>&1 && break; sleep 0.1; done
+fill='for i in $(seq 1 50); do head -c 1048576 /dev/urandom > /tmp/f$i; done'
 
 commands=()
 add() { commands+=("$@"); }
@@ -53,10 +61,10 @@ add() { commands+=("$@"); }
 # berth
 $berth import "$work/rootfs.tar" bench/base >/dev/null
 add -n "berth import" --prepare "$berth rmi -f bench/imp:1 >/dev/null 2>&1 || true" "$berth import $work/rootfs.tar bench/imp:1"
-add -n "berth commit" --prepare "$driver prepare $work/berth" "$driver commit $work/berth"
+add -n "berth commit" --prepare "$berth rm -f bench-c >/dev/null 2>&1; $berth rmi -f bench/commit:1 >/dev/null 2>&1; $berth run --name bench-c bench/base sh -c '$fill'" "$berth commit bench-c bench/commit:1"
 add -n "berth save" --prepare "rm -f $work/berth-save.tar" "$berth save -o $work/berth-save.tar bench/base"
 $berth save -o "$work/berth-load.tar" bench/base
-add -n "berth load" --prepare "$driver clean $work/berth; $berth rmi -f bench/imp:1 >/dev/null 2>&1; $berth rmi -f bench/base >/dev/null" "$berth load -q -i $work/berth-load.tar"
+add -n "berth load" --prepare "$berth rm -f bench-c >/dev/null 2>&1; $berth rmi -f bench/commit:1 bench/imp:1 >/dev/null 2>&1; $berth rmi -f bench/base >/dev/null" "$berth load -q -i $work/berth-load.tar"
 
 # docker, a private daemon
 if command -v dockerd >/dev/null; then

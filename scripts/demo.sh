@@ -19,3 +19,16 @@ node -e '
   fs.writeFileSync("config.json", JSON.stringify(c, null, 2));
 '
 "$OLDPWD/bin/berth-runtime" run berth-demo
+
+# And the engine: a private berthd, a busybox image imported into it, and
+# `berth run` as a user types it. The daemon and its state go at the end.
+cd "$OLDPWD"
+engine=$(mktemp -d /tmp/berth-demo-engine.XXXXXX)
+export BERTH_HOST="unix://$engine/berth.sock"
+bin/berthd --data-root "$engine/data" --exec-root "$engine/run" -H "$BERTH_HOST" >"$engine/berthd.log" 2>&1 &
+berthd_pid=$!
+trap 'bin/berth-runtime delete --force berth-demo >/dev/null 2>&1 || true; rm -rf "$bundle"; bin/berth rm -f berth-demo >/dev/null 2>&1 || true; kill $berthd_pid 2>/dev/null; wait $berthd_pid 2>/dev/null; rm -rf "$engine"' EXIT
+for _ in $(seq 1 100); do bin/berth version >/dev/null 2>&1 && break; sleep 0.1; done
+tar -C "$bundle/rootfs" -cf "$engine/busybox.tar" .
+bin/berth import "$engine/busybox.tar" busybox >/dev/null
+bin/berth run --rm --name berth-demo busybox sh -c 'echo "hello from berth run: container $(hostname), PID $$"'

@@ -42,6 +42,8 @@ export interface ListOptions {
 export class Engine extends EventEmitter {
   readonly lifecycle: Lifecycle;
   readonly execs: Execs;
+  /** `wait --condition removed` callers, woken when the container is removed */
+  private readonly removeWaiters = new Map<string, (() => void)[]>();
   /** restart back-off per container: the delay before the next restart */
   private readonly backoff = new Map<string, number>();
 
@@ -128,8 +130,12 @@ export class Engine extends EventEmitter {
     const c = this.get(ref);
     // next-exit also ends with a start that fails (docker run waits before it starts)
     if (condition === 'next-exit' || c.State.Running) await this.lifecycle.nextExit(c, condition === 'next-exit');
-    if (condition === 'removed') {
-      while (this.ctx.containers.get(c.ID)) await sleep(50);
+    if (condition === 'removed' && this.ctx.containers.get(c.ID)) {
+      await new Promise<void>((resolve) => {
+        const list = this.removeWaiters.get(c.ID) ?? [];
+        list.push(resolve);
+        this.removeWaiters.set(c.ID, list);
+      });
     }
     return { StatusCode: c.State.ExitCode, Error: null };
   }
@@ -153,6 +159,8 @@ export class Engine extends EventEmitter {
     rmSync(runDirOf(this.ctx, c.ID), { recursive: true, force: true });
     if (opts.volumes) await this.removeVolumes(c);
     this.ctx.containers.remove(c.ID);
+    for (const wake of this.removeWaiters.get(c.ID) ?? []) wake();
+    this.removeWaiters.delete(c.ID);
     this.backoff.delete(c.ID);
     this.event(c, 'destroy');
   }
