@@ -21,7 +21,7 @@ bsock=$work/berth.sock
 dsock=$work/docker.sock
 berthd_pid=
 docker_pid=
-berth="env BERTH_HOST=unix://$bsock $repo/bin/berth"
+berth="env BERTH_AUTOSTART=0 BERTH_HOST=unix://$bsock $repo/bin/berth"
 dcli="${DOCKER_CLI:-docker}"
 onberth="env DOCKER_HOST=unix://$bsock $dcli"
 ondocker="env DOCKER_HOST=unix://$dsock $dcli"

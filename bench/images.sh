@@ -25,7 +25,7 @@ berthd_pid=
 
 cleanup() {
   if [ -n "$berthd_pid" ]; then
-    env BERTH_HOST=unix://$bsock "$repo/bin/berth" rm -f bench-c >/dev/null 2>&1 || true
+    env BERTH_AUTOSTART=0 BERTH_HOST=unix://$bsock "$repo/bin/berth" rm -f bench-c >/dev/null 2>&1 || true
     kill "$berthd_pid" 2>/dev/null || true
     wait "$berthd_pid" 2>/dev/null || true
   fi
@@ -51,7 +51,7 @@ tar -C "$work/rootfs" -cf "$work/rootfs.tar" .
 # berth: a berthd of its own
 "$repo/bin/berthd" --data-root "$work/berth" --exec-root "$work/berth-run" -H "unix://$bsock" >"$work/berthd.log" 2>&1 &
 berthd_pid=$!
-berth="env BERTH_HOST=unix://$bsock $repo/bin/berth"
+berth="env BERTH_AUTOSTART=0 BERTH_HOST=unix://$bsock $repo/bin/berth"
 for _ in $(seq 1 100); do $berth version >/dev/null 2>&1 && break; sleep 0.1; done
 fill='for i in $(seq 1 50); do head -c 1048576 /dev/urandom > /tmp/f$i; done'
 

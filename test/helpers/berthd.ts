@@ -72,6 +72,9 @@ export async function startBerthd(name: string): Promise<TestDaemon> {
       }
     },
     async stop() {
+      // containers first: a shim killed below would leave its container's processes running
+      const ids = spawnSync(BERTH, ['ps', '-aq', '--no-trunc'], { env: { ...env, BERTH_AUTOSTART: '0' }, encoding: 'utf8', timeout: 30_000 }).stdout?.split('\n').filter(Boolean) ?? [];
+      if (ids.length) spawnSync(BERTH, ['rm', '-f', '-v', ...ids], { env: { ...env, BERTH_AUTOSTART: '0' }, stdio: 'ignore', timeout: 60_000 });
       client.close();
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -21,6 +21,8 @@ export function connectOptions(flags: GlobalFlags, env: NodeJS.ProcessEnv = proc
   return {
     host: flags.host ?? (env['BERTH_HOST'] || DEFAULT_HOST),
     ...(dataRoot ? { dataRoot } : {}),
+    // BERTH_AUTOSTART=0: scripts that must not bring a daemon back (cleanups, benchmarks)
+    ...(env['BERTH_AUTOSTART'] === '0' ? { autoStart: false } : {}),
     userAgent: `berth/${VERSION}`,
   };
 }
