@@ -6,7 +6,7 @@
  * may stay mounted or running.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -189,6 +189,40 @@ describe('engine: berth against berthd', { skip }, () => {
       'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max; grep -E "^(CapEff|NoNewPrivs)" /proc/self/status; touch /x 2>&1 || true']);
     assert.match(out, /^67108864\n50\nCapEff:\t0000000000000000\nNoNewPrivs:\t1\ntouch: \/x: Read-only file system\n$/);
     assert.equal(ok(['run', '--rm', '--init', 'bth-busybox', 'sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "']).trim(), '/sbin/docker-init -- sh -c cat /proc/1/cmdline | tr "\\0" " "');
+  });
+
+  it('renames, filters ps, follows logs, attaches, and manages volumes', async () => {
+    const n = name();
+    const renamed = `${n}-new`;
+    names.push(renamed);
+    ok(['run', '-d', '--name', n, '-l', 'bth-role=web', 'bth-busybox', 'sh', '-c', 'trap "exit 0" TERM; i=0; while :; do echo tick $i; i=$((i+1)); sleep 0.2; done']);
+    ok(['rename', n, renamed]);
+    assert.equal(ok(['ps', '--filter', 'label=bth-role=web', '--format', '{{.Names}}']), `${renamed}\n`);
+    assert.equal(ok(['ps', '-a', '--filter', `name=${renamed}`, '-q']).trim().length, 12);
+    // logs -f ends when the container does; attach sees the output as it comes
+    const follow = spawn(join(process.cwd(), 'bin', 'berth'), ['logs', '-f', renamed], { env: d.env });
+    let followed = '';
+    follow.stdout.on('data', (c: Buffer) => (followed += c.toString()));
+    const attach = spawn(join(process.cwd(), 'bin', 'berth'), ['attach', '--no-stdin', renamed], { env: d.env });
+    let attached = '';
+    attach.stdout.on('data', (c: Buffer) => (attached += c.toString()));
+    await sleep(800);
+    ok(['stop', renamed]);
+    const [followCode, attachCode] = await Promise.all([new Promise((r) => follow.on('close', r)), new Promise((r) => attach.on('close', r))]);
+    assert.equal(followCode, 0);
+    assert.match(followed, /^tick 0\ntick 1\n/);
+    assert.equal(attachCode, 0);
+    assert.match(attached, /tick \d+\n/);
+    assert.ok(!attached.includes('tick 0\n'), 'attach shows what comes after it, not the past');
+    const vol = `${name()}-v`;
+    ok(['volume', 'create', '--label', 'bth=1', vol]);
+    const v = JSON.parse(ok(['volume', 'inspect', vol]))[0];
+    assert.equal(v.Name, vol);
+    assert.equal(v.Labels.bth, '1');
+    assert.match(v.Mountpoint, /\/volumes\/.*\/_data$/);
+    ok(['create', '--name', name(), '-v', '/bth-anon', 'bth-busybox', 'true']);
+    const inUse = d.berth(['volume', 'rm', vol]);
+    assert.equal(inUse.status, 0, 'a volume no container uses can go');
   });
 
   it('inspects in Docker\'s shape', () => {
