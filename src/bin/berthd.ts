@@ -2,6 +2,10 @@ import { parseArgs } from 'node:util';
 import { startDaemon } from '../api/serve.js';
 import { EngineError } from '../errors/engine-error.js';
 
+// Before the thread pool starts: moving a process into its cgroups writes to a dozen
+// hierarchies at once (see CgroupManager.joinAsync), and four threads would queue them.
+process.env['UV_THREADPOOL_SIZE'] ??= '16';
+
 const USAGE = `Usage: berthd [--data-root DIR] [--exec-root DIR] [-H unix:///path/to.sock] [--debug]
 
   --data-root   persistent state (default /var/lib/berth)

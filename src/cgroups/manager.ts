@@ -125,6 +125,14 @@ export class CgroupManager {
     for (const path of Object.values(this.record.dirs)) new CgroupDir(path).write('cgroup.procs', pid);
   }
 
+  /** join(), with the writes to every hierarchy in flight at once (their kernel waits overlap), off the event loop. */
+  async joinAsync(pid: number): Promise<void> {
+    const writes = Object.values(this.record.dirs).map((path) => new CgroupDir(path).writeAsync('cgroup.procs', pid));
+    const results = await Promise.allSettled(writes);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
   /** Applies linux.resources; a setting no controller here can honour is refused, never dropped. */
   apply(r: LinuxResources | undefined, opts: ApplyOptions): void {
     if (!r) return;

@@ -38,15 +38,19 @@ export interface Created {
 }
 
 /**
- * Joins the child to its cgroups while it sets itself up. A child that is
- * gone already (ESRCH) failed on its own, and reports why itself.
+ * Joins the child to its cgroups while it sets itself up, awaited at its
+ * PARENT_SETUP sync point (a child that is gone already, ESRCH, failed on
+ * its own and reports why itself): the writes run on the thread pool in parallel, overlapping the
+ * child's own setup, and the event loop stays free (berthd serves other
+ * requests meanwhile).
  */
-export function joinUnlessGone(cgroups: CgroupManager | undefined, pid: number): void {
-  try {
-    cgroups?.join(pid);
-  } catch (err) {
+export function startJoin(cgroups: CgroupManager | undefined, pid: number): Promise<void> {
+  if (!cgroups) return Promise.resolve();
+  const joined = cgroups.joinAsync(pid).catch((err: unknown) => {
     if (!(err instanceof EngineError && errnoOf(err.cause) === 'ESRCH')) throw err;
-  }
+  });
+  joined.catch(() => undefined); // awaited at the sync point; a child that died first reports its own error
+  return joined;
 }
 
 /** What this host cannot enforce is refused, never silently skipped. */
@@ -102,15 +106,21 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest): 
     ctx.store.remove(req.id);
     throw err;
   }
+  let joining: Promise<void> = Promise.resolve();
   const init = new InitProcess(plan.encode(), {
     preserveFds: req.preserveFds,
     ...(req.stdio ? { stdio: req.stdio } : {}),
     ...(req.launcher ? { launcher: req.launcher } : {}),
     onWarning: (text) => ctx.log.warn(text),
-    onPid: (pid) => joinUnlessGone(cgroups, pid),
+    onPid: (pid) => {
+      joining = startJoin(cgroups, pid);
+    },
     onSync: async (id, pid) => {
       // a failure is reported as it is; the catch below kills the child, then removes the cgroups
-      if (id === Sync.PARENT_SETUP) return; // the join in onPid is done by now: messages are handled in order
+      // The child waits at its first sync point after the pid (PARENT_SETUP with a cgroup
+      // namespace, else RESOURCES or HOOKS) until it is in its cgroups.
+      await joining;
+      if (id === Sync.PARENT_SETUP) return;
       if (id === Sync.SECCOMP_AGENT) return seccompAgentMessage(pid, stateFor(pid), spec.linux?.seccomp);
       if (id === Sync.RESOURCES) {
         cgroups?.apply(withDefaultDeviceRules(spec.linux?.resources), { update: false });
@@ -125,6 +135,7 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest): 
   });
   try {
     const pid = await init.ready;
+    await joining; // a plan without sync points: the app still waits for start, so this is in time
     const stat = readProcStat(pid);
     if (!stat) throw new EngineError('Internal', 'INIT_DIED', `container process ${pid} exited during create`);
     const record: ContainerRecord = {

@@ -8,7 +8,7 @@ import { JsonReader } from './config/json-reader.js';
 import { withHome } from './config/home.js';
 import { parseProcess } from './config/parse-spec.js';
 import { cgroupsOf, stateOf, statusOf } from './cgroups.js';
-import { joinUnlessGone } from './create.js';
+import { startJoin } from './create.js';
 import type { RuntimeContext } from './context.js';
 import { forwardSignals } from './forward-signals.js';
 import { decodeWaitStatus } from './hooks.js';
@@ -89,14 +89,23 @@ export async function execInContainer(ctx: RuntimeContext, req: ExecRequest): Pr
     throw new EngineError('InvalidArgument', 'NO_CONSOLE_SOCKET', 'exec --detach with a terminal needs --console-socket', { hint: 'pass --console-socket, drop -t, or drop --detach' });
   }
   const plan = compileExec({ pid: record.pid, process, consoleSocket: req.consoleSocket, detach: req.detach, preserveFds: req.preserveFds, joinCgroup: cgroups !== undefined, seccomp: record.spec.linux?.seccomp });
+  let joining: Promise<void> = Promise.resolve();
   const init = new InitProcess(plan.encode(), {
     preserveFds: req.preserveFds,
     ...(req.stdio ? { stdio: req.stdio } : {}),
     ...(req.launcher ? { launcher: req.launcher } : {}),
     onWarning: (t) => ctx.log.warn(t),
-    // the new process joins the container's cgroups (the plan waits for that before exec)
-    onPid: (pid) => joinUnlessGone(cgroups, pid),
-    onSync: (id, pid) => (id === Sync.SECCOMP_AGENT ? seccompAgentMessage(pid, stateOf(ctx, record), record.spec.linux?.seccomp) : undefined),
+    // the new process joins the container's cgroups (the plan waits for that at PARENT_SETUP, before exec)
+    onPid: (pid) => {
+      joining = startJoin(cgroups, pid);
+    },
+    onSync: async (id, pid) => {
+      if (id === Sync.PARENT_SETUP) {
+        await joining;
+        return undefined;
+      }
+      return id === Sync.SECCOMP_AGENT ? seccompAgentMessage(pid, stateOf(ctx, record), record.spec.linux?.seccomp) : undefined;
+    },
   });
   const stop = req.detach ? () => undefined : forwardSignals(() => init.pid);
   try {

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
 
@@ -37,11 +38,28 @@ export class CgroupDir {
     try {
       writeFileSync(this.file(name), String(value));
     } catch (err) {
-      const errno = errnoOf(err) ?? 'error';
-      const why = REFUSALS[errno] ?? (err as Error).message;
-      const from = setting ? ` (${setting})` : '';
-      throw new EngineError(errno === 'ENOENT' ? 'NotImplemented' : 'InvalidArgument', 'CGROUP_WRITE', `${name}: cannot set ${JSON.stringify(String(value))}${from} in ${this.path}: ${why} [${errno}]`, { cause: err });
+      throw this.refused(name, value, setting, err);
     }
+  }
+
+  /**
+   * write() on the thread pool. For cgroup.procs: moving a process waits
+   * for an RCU grace period in the kernel, per hierarchy; writes to all a
+   * process's hierarchies at once share the wait instead of queueing.
+   */
+  async writeAsync(name: string, value: string | number, setting?: string): Promise<void> {
+    try {
+      await writeFile(this.file(name), String(value));
+    } catch (err) {
+      throw this.refused(name, value, setting, err);
+    }
+  }
+
+  private refused(name: string, value: string | number, setting: string | undefined, err: unknown): EngineError {
+    const errno = errnoOf(err) ?? 'error';
+    const why = REFUSALS[errno] ?? (err as Error).message;
+    const from = setting ? ` (${setting})` : '';
+    return new EngineError(errno === 'ENOENT' ? 'NotImplemented' : 'InvalidArgument', 'CGROUP_WRITE', `${name}: cannot set ${JSON.stringify(String(value))}${from} in ${this.path}: ${why} [${errno}]`, { cause: err });
   }
 
   read(name: string): string {
