@@ -1,8 +1,5 @@
 import { buildProgram } from '../cli/runc/program.js';
 
-// Before the thread pool starts: moving a process into its cgroups writes to a dozen
-// hierarchies at once (see CgroupManager.joinAsync), and four threads would queue them.
-process.env['UV_THREADPOOL_SIZE'] ??= '16';
 
 // The exit code is set, not forced with process.exit(), so that stdout is
 // flushed first when it is a pipe.

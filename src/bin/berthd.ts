@@ -4,6 +4,7 @@ import { EngineError } from '../errors/engine-error.js';
 
 // Before the thread pool starts: moving a process into its cgroups writes to a dozen
 // hierarchies at once (see CgroupManager.joinAsync), and four threads would queue them.
+// (Not in berth-runtime: a one-shot process pays ~15 ms to start sixteen threads.)
 process.env['UV_THREADPOOL_SIZE'] ??= '16';
 
 const USAGE = `Usage: berthd [--data-root DIR] [--exec-root DIR] [-H unix:///path/to.sock] [--debug]
