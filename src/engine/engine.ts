@@ -12,11 +12,11 @@ import { readLogs, type LogEntry, type LogOptions } from './logs.js';
 import { checkContainerName } from './names.js';
 import { mergedDir, removeContainerLayers, unmountContainerRootfs } from './rootfs.js';
 import { Execs, type ExecConfig } from './exec.js';
-import { shimRequest } from './monitor.js';
+import { connectSocket, shimRequest } from './monitor.js';
 import { pauseContainer, unpauseContainer } from './pause.js';
 import { topContainer, type TopResult } from './top.js';
 import { resolveUser } from './spec/user.js';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { inspectContainer, summarizeContainer } from './views.js';
 
 export interface EngineEvent {
@@ -372,15 +372,4 @@ function matchesFilters(c: Container, filters: Record<string, string[]>): boolea
     if (!ok) return false;
   }
   return true;
-}
-
-function connectSocket(path: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect(path);
-    s.once('connect', () => {
-      s.removeAllListeners('error');
-      resolve(s);
-    });
-    s.once('error', (err) => reject(new EngineError('Conflict', 'ATTACH_FAILED', `attach: the container's monitor is not reachable: ${err.message}`, { cause: err })));
-  });
 }

@@ -1,3 +1,5 @@
+import { connect, type Socket } from 'node:net';
+import { EngineError } from '../errors/engine-error.js';
 import { ShimControl } from '../sys/shim.js';
 
 export { readShimExit, readShimPid, type ShimExit } from '../sys/shim.js';
@@ -61,4 +63,16 @@ export async function shimRequest(dir: string, line: string): Promise<void> {
   } finally {
     c.close();
   }
+}
+
+/** A connection to one of a shim's sockets (attach.sock); a Conflict when the shim is not there. */
+export function connectSocket(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.removeAllListeners('error');
+      resolve(s);
+    });
+    s.once('error', (err) => reject(new EngineError('Conflict', 'ATTACH_FAILED', `attach: the container's monitor is not reachable: ${err.message}`, { cause: err })));
+  });
 }

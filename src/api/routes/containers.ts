@@ -1,7 +1,8 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { EngineError } from '../../errors/engine-error.js';
 import type { Engine } from '../../engine/engine.js';
 import { parseLogTime, type LogEntry } from '../../engine/logs.js';
+import { connectSocket } from '../../engine/monitor.js';
 import type { ContainerConfig, HostConfig } from '../../engine/spec/types.js';
 import { encodeFrame, StdStream } from '../../lib/stdcopy.js';
 import type { RequestContext } from '../context.js';
@@ -167,17 +168,6 @@ export function registerContainerRoutes(router: Router, engine: Engine): void {
   router.post('/exec/:id/resize', async (ctx) => {
     await engine.execResize(ctx.params['id']!, ctx.query.int('h') ?? 0, ctx.query.int('w') ?? 0);
     ctx.text(200, '');
-  });
-}
-
-function connectSocket(path: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect(path);
-    s.once('connect', () => {
-      s.removeAllListeners('error');
-      resolve(s);
-    });
-    s.once('error', (err) => reject(new EngineError('Conflict', 'ATTACH_FAILED', `attach: the container's monitor is not reachable: ${err.message}`, { cause: err })));
   });
 }
 

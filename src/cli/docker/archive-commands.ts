@@ -6,7 +6,8 @@ import { EngineError } from '../../errors/engine-error.js';
 import { familiarName, parseReference, withDefaultTag } from '../../image/reference.js';
 import { goDir, goClean } from '../../lib/go-path.js';
 import type { CommandEnv } from './container-commands.js';
-import { ask, errorLine } from './context.js';
+import { actions } from './actions.js';
+import { ask } from './context.js';
 import { copyFromContainer, copyToContainer, plain, splitCpArg } from './copy.js';
 
 /**
@@ -107,18 +108,8 @@ async function exportTo(client: EngineClient, ref: string, output: string | unde
 
 /** Adds commit, diff, export and cp, at the top and under `berth container`. */
 export function addArchiveCommands(program: Command, env: CommandEnv): void {
-  const { io, setExitCode } = env;
-  const act =
-    <A extends unknown[]>(fn: (...args: A) => Promise<void>) =>
-    async (...args: A): Promise<void> => {
-      try {
-        await fn(...args);
-      } catch (err) {
-        if (!(err instanceof EngineError)) throw err;
-        io.stderr.write(`${errorLine(err)}\n`);
-        setExitCode(1);
-      }
-    };
+  const { io } = env;
+  const { act } = actions(env);
   const usage = (cmd: Command, text: string): EngineError =>
     plain(`"berth ${cmd.name()}" requires ${text}.\nSee 'berth ${cmd.name()} --help'.\n\nUsage:  berth ${cmd.name()} ${cmd.usage()}\n\n${cmd.description().replace(/^./, (c) => c.toUpperCase())}`);
 

@@ -4,6 +4,7 @@ import type { EngineClient } from '../../client/client.js';
 import { EngineError } from '../../errors/engine-error.js';
 import { demultiplex } from '../../lib/stdcopy.js';
 import { eachContainer, inspectContainers, path, ps, type LogsFlags, type PsFlags } from './containers.js';
+import { actions, type Actions } from './actions.js';
 import { errorLine } from './context.js';
 import { renderInspect, renderList } from './format/render.js';
 import { addRunOptions, describeRunError } from './run-options.js';
@@ -158,26 +159,7 @@ async function attach(env: CommandEnv, ref: string, o: { stdin?: boolean; sigPro
 /** Adds docker's container and volume commands to the program. */
 export function addContainerCommands(program: Command, env: CommandEnv): void {
   const { io, setExitCode } = env;
-  const print = (text: string): void => {
-    if (text) io.stdout.write(text);
-  };
-  const act =
-    <A extends unknown[]>(fn: (...args: A) => Promise<unknown>) =>
-    async (...args: A): Promise<void> => {
-      try {
-        const code = await fn(...args);
-        if (typeof code === 'number' && code !== 0) setExitCode(code);
-      } catch (err) {
-        if (!(err instanceof EngineError)) throw err;
-        io.stderr.write(`${errorLine(err)}\n`);
-        setExitCode(1);
-      }
-    };
-  const report = ({ out, errors }: { out: string; errors: string[] }): void => {
-    print(out);
-    for (const e of errors) io.stderr.write(`${e}\n`);
-    if (errors.length) setExitCode(1);
-  };
+  const { print, act, report } = actions(env);
   /** run and create print their errors docker's way, with docker's exit codes */
   const runAct = (command: 'run' | 'create', fn: (image: string, args: string[], flags: RunFlags) => Promise<number>) => async (image: string, args: string[], flags: RunFlags): Promise<void> => {
     try {
@@ -348,9 +330,7 @@ export function addContainerCommands(program: Command, env: CommandEnv): void {
   addVolumeCommands(program, env, act, report, print);
 }
 
-type Act = <A extends unknown[]>(fn: (...args: A) => Promise<unknown>) => (...args: A) => Promise<void>;
-
-function addVolumeCommands(program: Command, env: CommandEnv, act: Act, report: (r: { out: string; errors: string[] }) => void, print: (t: string) => void): void {
+function addVolumeCommands(program: Command, env: CommandEnv, act: Actions['act'], report: Actions['report'], print: Actions['print']): void {
   const volume = program.command('volume').description('manage volumes');
   volume
     .command('create')

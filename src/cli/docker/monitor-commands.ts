@@ -5,6 +5,7 @@ import { type EngineClient, jsonMessages } from '../../client/client.js';
 import { EngineError } from '../../errors/engine-error.js';
 import type { CommandEnv } from './container-commands.js';
 import { eachContainer, path } from './containers.js';
+import { actions } from './actions.js';
 import { ask, errorLine, VERSION } from './context.js';
 import { renderList } from './format/render.js';
 import { compileTemplate } from './format/template.js';
@@ -22,22 +23,8 @@ const collect = (v: string, prev: string[]): string[] => [...prev, v];
  * system-format.ts).
  */
 export function addMonitorCommands(program: Command, env: CommandEnv): void {
-  const { io, setExitCode } = env;
-  const print = (text: string): void => {
-    if (text) io.stdout.write(text);
-  };
-  const act =
-    <A extends unknown[]>(fn: (...args: A) => Promise<unknown>) =>
-    async (...args: A): Promise<void> => {
-      try {
-        const code = await fn(...args);
-        if (typeof code === 'number' && code !== 0) setExitCode(code);
-      } catch (err) {
-        if (!(err instanceof EngineError)) throw err;
-        io.stderr.write(`${errorLine(err)}\n`);
-        setExitCode(1);
-      }
-    };
+  const { io } = env;
+  const { print, act } = actions(env);
   const each = (action: 'pause' | 'unpause') =>
     act(async (refs: string[]) => {
       const client = await env.client();

@@ -1,9 +1,9 @@
 import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
-import { EngineError } from '../../errors/engine-error.js';
 import type { EngineClient } from '../../client/client.js';
-import { DEFAULT_HOST, errorLine, type GlobalFlags, lazyClient, VERSION } from './context.js';
+import { DEFAULT_HOST, type GlobalFlags, lazyClient, VERSION } from './context.js';
 import { addArchiveCommands } from './archive-commands.js';
+import { actions } from './actions.js';
 import { addContainerCommands } from './container-commands.js';
 import { inspectObjects } from './containers.js';
 import { addMonitorCommands } from './monitor-commands.js';
@@ -36,25 +36,7 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     () => program.opts<GlobalFlags>(),
     (warning) => io.stderr.write(`WARNING: ${warning}\n`),
   );
-  const print = (text: string): void => {
-    if (text) io.stdout.write(text);
-  };
-  const act =
-    <A extends unknown[]>(fn: (...args: A) => Promise<void> | void) =>
-    async (...args: A): Promise<void> => {
-      try {
-        await fn(...args);
-      } catch (err) {
-        if (!(err instanceof EngineError)) throw err;
-        io.stderr.write(`${errorLine(err)}\n`);
-        setExitCode(1);
-      }
-    };
-  const report = ({ out, errors }: { out: string; errors: string[] }): void => {
-    print(out);
-    for (const e of errors) io.stderr.write(`${e}\n`);
-    if (errors.length) setExitCode(1);
-  };
+  const { print, act, report } = actions({ io, setExitCode });
 
   const imagesCmd = (cmd: Command): Command =>
     cmd
