@@ -225,6 +225,13 @@ describe('engine: berth against berthd', { skip }, () => {
     assert.equal(inUse.status, 0, 'a volume no container uses can go');
   });
 
+  it('records an OOM kill', () => {
+    const n = name();
+    const r = d.berth(['run', '--name', n, '-m', '16m', '--memory-swap', '16m', 'bth-busybox', 'sh', '-c', 'head -c 100m /dev/zero | tail']);
+    assert.equal(r.status, 137);
+    assert.equal(ok(['inspect', '-f', '{{.State.OOMKilled}} {{.State.ExitCode}}', n]), 'true 137\n');
+  });
+
   it('inspects in Docker\'s shape', () => {
     const n = name();
     ok(['create', '--name', n, '-v', '/anon', 'bth-busybox', 'true']);
