@@ -232,6 +232,24 @@ describe('engine: berth against berthd', { skip }, () => {
     assert.equal(ok(['inspect', '-f', '{{.State.OOMKilled}} {{.State.ExitCode}}', n]), 'true 137\n');
   });
 
+  it('joins another container\'s network or the host\'s, and applies --sysctl, --shm-size, --ulimit, --device, --stop-signal', async () => {
+    const src = name();
+    ok(['run', '-d', '--name', src, 'bth-busybox', 'sleep', '100']);
+    const pid = Number(ok(['inspect', '-f', '{{.State.Pid}}', src]).trim());
+    const theirs = execFileSync('readlink', [`/proc/${pid}/ns/net`], { encoding: 'utf8' });
+    assert.equal(ok(['run', '--rm', '--network', `container:${src}`, 'bth-busybox', 'readlink', '/proc/self/ns/net']), theirs);
+    assert.equal(ok(['run', '--rm', '--network', 'host', 'bth-busybox', 'readlink', '/proc/self/ns/net']), execFileSync('readlink', ['/proc/self/ns/net'], { encoding: 'utf8' }));
+    const out = ok(['run', '--rm', '--sysctl', 'net.ipv4.ip_forward=1', '--shm-size', '8m', '--ulimit', 'nofile=512:1024', '--device', '/dev/null:/dev/bth-null', 'bth-busybox', 'sh', '-c',
+      'cat /proc/sys/net/ipv4/ip_forward; df -k /dev/shm | tail -1 | tr -s " " | cut -d" " -f2; ulimit -n; ulimit -Hn; echo x > /dev/bth-null && echo device']);
+    assert.equal(out, '1\n8192\n512\n1024\ndevice\n');
+    const sig = name();
+    ok(['run', '-d', '--name', sig, '--stop-signal', 'USR1', '--stop-timeout', '5', 'bth-busybox', 'sh', '-c', 'trap "echo got usr1; exit 5" USR1; while :; do sleep 0.1; done']);
+    await sleep(300);
+    ok(['stop', sig]);
+    assert.equal(ok(['logs', sig]), 'got usr1\n');
+    assert.equal(ok(['inspect', '-f', '{{.State.ExitCode}}', sig]), '5\n');
+  });
+
   it('inspects in Docker\'s shape', () => {
     const n = name();
     ok(['create', '--name', n, '-v', '/anon', 'bth-busybox', 'true']);
