@@ -9,12 +9,26 @@ import type { LaunchPlan } from './plan.js';
 /** The SECCOMP op's arguments: the BPF program, its filter flags, the listener path. */
 export type SeccompArgs = [Uint8Array, number, string];
 
+/**
+ * Compiled profiles by their JSON: a daemon compiles the same profile
+ * (Docker's default, a container's own) for every container and every
+ * exec, ~2.5 ms each. Only profiles that compiled are kept.
+ */
+const compiled = new Map<string, SeccompArgs>();
+const COMPILED_MAX = 16;
+
 /** `linux.seccomp` checked and compiled; complaints name its fields. */
 export function seccompArgs(seccomp: Record<string, unknown> | undefined): SeccompArgs | undefined {
   if (!seccomp) return undefined;
+  const key = JSON.stringify(seccomp);
+  const known = compiled.get(key);
+  if (known) return known;
   const filter = readSeccomp(new JsonReader(seccomp, 'linux.seccomp'));
   // as in runc, a listener path without any SCMP_ACT_NOTIFY rule is not used
-  return [compileSeccomp(filter), filter.flags, filter.usesNotify ? filter.listenerPath! : ''];
+  const args: SeccompArgs = [compileSeccomp(filter), filter.flags, filter.usesNotify ? filter.listenerPath! : ''];
+  if (compiled.size >= COMPILED_MAX) compiled.delete(compiled.keys().next().value!);
+  compiled.set(key, args);
+  return args;
 }
 
 /** A filter with SCMP_ACT_NOTIFY actions: its listener goes to the agent at this path. */
