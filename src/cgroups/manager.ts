@@ -299,3 +299,16 @@ function mkdirParents(path: string, created: string[]): string[] {
     }
   }
 }
+
+/**
+ * Removes a cgroup path's parent (berth's shared /berth) in every
+ * hierarchy where it is left empty. For containers whose cgroups another
+ * runtime made and removed (runc deletes its own leaf, never the parent);
+ * one that a container still uses stays.
+ */
+export function removeEmptyParents(layout: CgroupLayout, cgroupPath: string): void {
+  const parent = dirname(cgroupPath);
+  if (parent === '/' || parent === '.') return;
+  const roots = [...layout.v1.map((h) => h.mountPoint), ...(layout.unified ? [layout.unified.mountPoint] : [])];
+  for (const root of roots) removeCgroupDir(dirIn(root, parent));
+}

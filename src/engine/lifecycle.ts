@@ -2,6 +2,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync, type 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineError } from '../errors/engine-error.js';
 import { writeFileAtomic } from '../lib/atomic-write.js';
+import { removeEmptyParents } from '../cgroups/manager.js';
 import { cgroupsOf } from '../runtime/cgroups.js';
 import { createContainer as runtimeCreate } from '../runtime/create.js';
 import { deleteContainer as runtimeDelete, killContainer as runtimeKill, startContainer as runtimeStart } from '../runtime/lifecycle.js';
@@ -13,7 +14,7 @@ import { runDirOf, type EngineContext } from './context.js';
 import { readShimExit, readShimPid, ShimWatch } from './monitor.js';
 import { thawAfterSignal } from './pause.js';
 import { mountContainerRootfs, unmountContainerRootfs } from './rootfs.js';
-import { containerSpec } from './spec-input.js';
+import { containerCgroupsPath, containerSpec } from './spec-input.js';
 import { BinaryRuntime, resolveRuntime } from './runtime-binary.js';
 
 /**
@@ -269,8 +270,13 @@ export class Lifecycle {
 
   private async deleteRuntimeState(c: Container): Promise<void> {
     const external = this.binaryRuntimeOf(c);
-    if (external) await external.delete(c.ID);
-    else await runtimeDelete(this.ctx.runtime, c.ID, true);
+    if (!external) {
+      await runtimeDelete(this.ctx.runtime, c.ID, true);
+      return;
+    }
+    await external.delete(c.ID);
+    // the binary removed the container's own cgroups, not berth's parent of them
+    removeEmptyParents(this.ctx.runtime.cgroupLayout(), containerCgroupsPath(c.ID));
   }
 
   /** Stops watching (daemon shutdown): running containers go on, under their shims. */

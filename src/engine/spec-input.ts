@@ -8,6 +8,9 @@ import type { NamespaceChoice, SpecHost, SpecMount } from './spec/input.js';
 
 let host: SpecHost | undefined;
 
+/** Where a container's cgroups are, in every hierarchy (under berth's shared parent). */
+export const containerCgroupsPath = (id: string): string => `/berth/${id}`;
+
 /** "container:<name|id>" → the namespace file of that container's init, which must be running. */
 function joinContainer(ctx: EngineContext, mode: string, kind: 'net' | 'ipc' | 'pid', what: string): NamespaceChoice {
   const ref = mode.slice('container:'.length);
@@ -46,7 +49,7 @@ export function containerSpec(ctx: EngineContext, c: Container, rootfs: string):
     hostnamePath: c.HostnamePath,
     ...(hc.Init ? { initPath: ctx.reaperPath } : {}),
     namespaces,
-    cgroupsPath: `/berth/${c.ID}`,
+    cgroupsPath: containerCgroupsPath(c.ID),
     host,
   });
 }

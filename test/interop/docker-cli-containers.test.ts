@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -75,7 +75,13 @@ describe('docker CLI and --runtime runc against berthd', { skip }, () => {
     assert.equal(ex.status, 4);
     const state = JSON.parse(execFileSync('runc', ['--root', join(d.execRoot, 'runtimes', 'runc'), 'list', '--format', 'json'], { encoding: 'utf8' }) || '[]') as { id: string; status: string }[];
     assert.ok(state.some((s) => s.status === 'running'), 'runc knows the container');
+    const id = JSON.parse(d.berth(['container', 'inspect', n]).stdout)[0].Id as string;
     assert.equal(d.berth(['rm', '-f', n]).status, 0);
+    assert.ok(!existsSync(`/sys/fs/cgroup/pids/berth/${id}`), 'runc removed the container\'s cgroup');
+    if (existsSync('/sys/fs/cgroup/pids/berth')) {
+      const others = readdirSync('/sys/fs/cgroup/pids/berth', { withFileTypes: true }).filter((e) => e.isDirectory());
+      assert.ok(others.length > 0, 'berth\'s /berth parent is not left empty after the last container');
+    }
     const after = JSON.parse(execFileSync('runc', ['--root', join(d.execRoot, 'runtimes', 'runc'), 'list', '--format', 'json'], { encoding: 'utf8' }) || 'null') as unknown[] | null;
     assert.equal(after?.length ?? 0, 0, 'runc\'s state is gone with the container');
     const bad = d.berth(['run', '--rm', '--runtime', 'bth-nope', 'bth-busybox', 'true']);
