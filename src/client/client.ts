@@ -287,6 +287,11 @@ function abortable(req: ClientRequest, signal: AbortSignal | undefined, reject: 
  * progress): dockerd ends each with a newline.
  */
 export async function* jsonMessages<T = unknown>(stream: AsyncIterable<Uint8Array>): AsyncGenerator<T> {
+  for await (const line of jsonLines(stream)) yield parseMessage<T>(line);
+}
+
+/** The same stream's lines as sent, each checked to be JSON (for a caller that needs the exact text, as events' timeNano). */
+export async function* jsonLines(stream: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
   let buf = '';
   const decoder = new TextDecoder();
   for await (const chunk of stream) {
@@ -295,11 +300,16 @@ export async function* jsonMessages<T = unknown>(stream: AsyncIterable<Uint8Arra
     while ((nl = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, nl).trim();
       buf = buf.slice(nl + 1);
-      if (line !== '') yield parseMessage<T>(line);
+      if (line !== '') yield checked(line);
     }
   }
   buf += decoder.decode();
-  if (buf.trim() !== '') yield parseMessage<T>(buf.trim());
+  if (buf.trim() !== '') yield checked(buf.trim());
+}
+
+function checked(line: string): string {
+  parseMessage(line);
+  return line;
 }
 
 function parseMessage<T>(line: string): T {

@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync, type Stats } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineError } from '../errors/engine-error.js';
 import { writeFileAtomic } from '../lib/atomic-write.js';
@@ -16,6 +16,7 @@ import { thawAfterSignal } from './pause.js';
 import { mountContainerRootfs, unmountContainerRootfs } from './rootfs.js';
 import { containerCgroupsPath, containerSpec } from './spec-input.js';
 import { BinaryRuntime, resolveRuntime } from './runtime-binary.js';
+import { lstatOrUndefined } from '../lib/fs.js';
 
 /**
  * Starting and stopping containers. A running container is a berth-shim
@@ -307,13 +308,6 @@ export function parseSize(text: string): number {
   return Math.floor(Number(m[1]) * unit);
 }
 
-function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch {
-    return undefined;
-  }
-}
 
 function isEmptyDir(path: string): boolean {
   try {

@@ -1,6 +1,7 @@
 import { closeSync, existsSync, lstatSync, mkdirSync, openSync, rmdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError } from '../errors/engine-error.js';
+import { lstatOrUndefined } from '../lib/fs.js';
 import type { Snapshotter } from '../snapshot/snapshotter.js';
 import { mountAll, unmount } from '../sys/mounts.js';
 
@@ -26,14 +27,7 @@ export const initKey = (id: string): string => `${id}-init`;
 
 /** Creates what does not exist yet; never replaces what the image has (a symlink stays a symlink). */
 function populateInitLayer(root: string, mountPoints: string[]): void {
-  const exists = (p: string): boolean => {
-    try {
-      lstatSync(join(root, p));
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  const exists = (p: string): boolean => lstatOrUndefined(join(root, p)) !== undefined;
   for (const dir of INIT_DIRS) if (!exists(dir)) mkdirSync(join(root, dir), { mode: 0o755 });
   for (const file of INIT_FILES) if (!exists(file)) closeSync(openSync(join(root, file), 'wx', file === '/dev/console' ? 0o600 : 0o755));
   if (!exists('/etc/mtab')) symlinkSync('/proc/mounts', join(root, 'etc/mtab'));

@@ -1,5 +1,5 @@
-import { closeSync, constants, fchmodSync, fchownSync, futimesSync, linkSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, rmdirSync, symlinkSync, unlinkSync, type Stats } from 'node:fs';
-import { EngineError, errnoOf } from '../errors/engine-error.js';
+import { closeSync, constants, fchmodSync, fchownSync, futimesSync, linkSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, rmdirSync, symlinkSync, unlinkSync } from 'node:fs';
+import { EngineError } from '../errors/engine-error.js';
 import { decompress } from '../snapshot/layer/compression.js';
 import { goClean, goDir, goJoin } from '../lib/go-path.js';
 import { isLayerXattr } from '../snapshot/layer/paths.js';
@@ -8,6 +8,7 @@ import type { TarHeader } from '../snapshot/layer/tar-header.js';
 import { readTar, type TarEntry } from '../snapshot/layer/tar-reader.js';
 import { errnoOfHostCall, lsetxattr, mknod, S_IF } from '../sys/addon.js';
 import { at, TreePathError, type TreeDir, type TreeFs, type TreeNode } from './tree-fs.js';
+import { lstatOrUndefined } from '../lib/fs.js';
 
 /**
  * Unpacking a tar archive into a directory of a TreeFs, as `docker cp`
@@ -41,14 +42,6 @@ function tarError(message: string, kind: 'InvalidArgument' | 'Conflict' | 'Forbi
   return new EngineError(kind, 'COPY_EXTRACT', `Error processing tar file: ${message}`);
 }
 
-const lstatOrUndefined = (path: string): Stats | undefined => {
-  try {
-    return lstatSync(path);
-  } catch (err) {
-    if (errnoOf(err) === 'ENOENT') return undefined;
-    throw err;
-  }
-};
 
 const inside = (path: string, dir: string): boolean => path === dir || dir === '/' || path.startsWith(`${dir}/`);
 

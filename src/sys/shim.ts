@@ -113,26 +113,25 @@ export function parseShimExit(text: string, where = 'exit file'): ShimExit {
 /** The recorded end, or undefined while there is none (the process runs, or the shim died). */
 export async function readShimExit(dir: string): Promise<ShimExit | undefined> {
   const path = shimPaths(dir).exit;
-  let text: string;
+  const text = await readIfThere(path);
+  return text === undefined ? undefined : parseShimExit(text, JSON.stringify(path));
+}
+
+/** A file's text, or undefined while the shim has not written it. */
+async function readIfThere(path: string): Promise<string | undefined> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (err) {
     if (errnoOf(err) === 'ENOENT') return undefined;
     throw err;
   }
-  return parseShimExit(text, JSON.stringify(path));
 }
 
 /** The monitor's pid, or undefined if it never got that far. */
 export async function readShimPid(dir: string): Promise<number | undefined> {
   const path = shimPaths(dir).pid;
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if (errnoOf(err) === 'ENOENT') return undefined;
-    throw err;
-  }
+  const text = await readIfThere(path);
+  if (text === undefined) return undefined;
   const pid = Number(text.trim());
   if (!/^\d+\s*$/.test(text) || !Number.isSafeInteger(pid) || pid < 1) {
     throw new EngineError('Internal', 'BAD_SHIM_PID', `read ${JSON.stringify(path)}: not a pid: ${JSON.stringify(text.slice(0, 40))}`);

@@ -14,9 +14,8 @@
  * /var/lib/berth-test-dspec and /run/berth-test-dspec, and removed at the end.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, copyFileSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import type { ChildProcess } from 'node:child_process';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { busyboxRootfs, TMP } from '../helpers/bundle.js';
@@ -24,7 +23,7 @@ import { missing } from '../helpers/requirements.js';
 import { buildSpec, realSpecHost, resolveUser, specJson, type SpecMount } from '../../src/engine/spec/index.js';
 import type { ContainerConfig, HostConfig } from '../../src/engine/spec/types.js';
 import { ok } from './engine-cases.js';
-import { acquireLock, HostSnapshot, readPidFile, releaseLock, run, shown, stopProcess, unmountAll, waitUntil, type Result } from './harness.js';
+import { acquireLock, HostSnapshot, readPidFile, releaseLock, run, shown, stopProcess, unmountAll, type Result, pingSocket, startPrivateDockerd } from './harness.js';
 
 const DATA_ROOT = '/var/lib/berth-test-dspec';
 const RUN_DIR = '/run/berth-test-dspec';
@@ -50,17 +49,7 @@ let host: HostSnapshot | undefined;
 const PASSWD = 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\nalice:x:1000:1000::/home/alice:/bin/sh\n';
 const GROUP = 'root:x:0:\ntty:x:5:\nstaff:x:50:alice\nalice:x:1000:\nwheel:x:10:root,alice\nnogroup:x:65534:\n';
 
-function ping(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request({ socketPath: SOCKET, path: '/_ping', timeout: 2_000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('error', () => resolve(false));
-    req.on('timeout', () => req.destroy());
-    req.end();
-  });
-}
+const ping = (): Promise<boolean> => pingSocket(SOCKET);
 
 async function teardown(): Promise<void> {
   if (existsSync(SOCKET) && (await ping())) {
@@ -249,28 +238,7 @@ describe('buildSpec gives the config.json dockerd 20.10 gives', { skip: missing(
     ok(run('mount', ['--bind', SHARED, SHARED]));
     ok(run('mount', ['--make-shared', SHARED]));
 
-    const log = openSync(LOG, 'a');
-    try {
-      dockerd = spawn(
-        'dockerd',
-        [
-          '--config-file', join(RUN_DIR, 'daemon.json'),
-          '--data-root', DATA_ROOT,
-          '--exec-root', EXEC_ROOT,
-          '--pidfile', PIDFILE,
-          '-H', `unix://${SOCKET}`,
-          '--bridge=none', '--iptables=false', '--ip-masq=false', '--ip-forward=false',
-          '--add-runtime', `capture=${WRAPPER}`,
-        ],
-        { stdio: ['ignore', log, log] },
-      );
-    } finally {
-      closeSync(log);
-    }
-    dockerd.on('error', () => undefined);
-    const exited = new Promise<void>((resolve) => dockerd?.once('exit', () => resolve()));
-    const up = await Promise.race([waitUntil(ping, 30_000, 200), exited.then(() => false)]);
-    assert.ok(up, `dockerd did not answer on ${SOCKET} within 30 s`);
+    dockerd = await startPrivateDockerd({ configFile: join(RUN_DIR, 'daemon.json'), dataRoot: DATA_ROOT, execRoot: EXEC_ROOT, pidfile: PIDFILE, socket: SOCKET, log: LOG, runtimes: { capture: WRAPPER } });
 
     // the tests' busybox with users and groups to resolve
     cpSync(busyboxRootfs(), ROOTFS, { recursive: true, verbatimSymlinks: true });

@@ -16,9 +16,8 @@
  * namespace is left.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import type { ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startBerthd, type TestDaemon } from '../helpers/berthd.js';
@@ -27,7 +26,7 @@ import { DOCKER_DEFAULT_CAPABILITIES, DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS
 import { parseProbe, probeBinary } from '../helpers/probe.js';
 import { missing } from '../helpers/requirements.js';
 import { engineCases, ok } from './engine-cases.js';
-import { acquireLock, HostSnapshot, processesMentioning, readPidFile, releaseLock, run, shown, stopProcess, unmountAll, waitUntil, type Result } from './harness.js';
+import { acquireLock, HostSnapshot, processesMentioning, readPidFile, releaseLock, run, shown, stopProcess, unmountAll, type Result, pingSocket, startPrivateDockerd } from './harness.js';
 
 const DATA_ROOT = '/var/lib/berth-test-docker';
 const RUN_DIR = '/run/berth-test-docker';
@@ -60,25 +59,7 @@ function dockerRun(flags: string[], command: string[]): Result {
   return docker(['run', '--runtime', 'berth', ...flags, IMAGE, ...command]);
 }
 
-function ping(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request({ socketPath: SOCKET, path: '/_ping', timeout: 2_000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('error', () => resolve(false));
-    req.on('timeout', () => req.destroy());
-    req.end();
-  });
-}
-
-function dockerdLog(): string {
-  try {
-    return readFileSync(LOG, 'utf8').split('\n').slice(-30).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
+const ping = (): Promise<boolean> => pingSocket(SOCKET);
 
 /**
  * Containers berth-runtime keeps state for. Docker gives it
@@ -138,28 +119,7 @@ describe('docker run --runtime berth', { skip: missing('root', 'docker', 'busybo
     mkdirSync(RUN_DIR, { recursive: true, mode: 0o711 });
     // its own (empty) config, so that /etc/docker/daemon.json changes nothing
     writeFileSync(join(RUN_DIR, 'daemon.json'), '{}\n');
-    const log = openSync(LOG, 'a');
-    try {
-      dockerd = spawn(
-        'dockerd',
-        [
-          '--config-file', join(RUN_DIR, 'daemon.json'),
-          '--data-root', DATA_ROOT,
-          '--exec-root', EXEC_ROOT,
-          '--pidfile', PIDFILE,
-          '-H', `unix://${SOCKET}`,
-          '--bridge=none', '--iptables=false', '--ip-masq=false', '--ip-forward=false',
-          '--add-runtime', `berth=${RUNTIME_BIN}`,
-        ],
-        { stdio: ['ignore', log, log] },
-      );
-    } finally {
-      closeSync(log);
-    }
-    dockerd.on('error', () => undefined);
-    const exited = new Promise<void>((resolve) => dockerd?.once('exit', () => resolve()));
-    const up = await Promise.race([waitUntil(ping, 30_000, 200), exited.then(() => false)]);
-    assert.ok(up, `dockerd did not answer on ${SOCKET} within 30 s:\n${dockerdLog()}`);
+    dockerd = await startPrivateDockerd({ configFile: join(RUN_DIR, 'daemon.json'), dataRoot: DATA_ROOT, execRoot: EXEC_ROOT, pidfile: PIDFILE, socket: SOCKET, log: LOG, runtimes: { berth: RUNTIME_BIN } });
 
     const rootfs = busyboxRootfs();
     const tar = join(RUN_DIR, 'busybox.tar');

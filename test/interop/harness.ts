@@ -4,8 +4,9 @@
  * checks that a run left no process, mount or file behind.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, linkSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, linkSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readMountInfo } from '../../src/sys/mountinfo.js';
@@ -267,3 +268,56 @@ export class HostSnapshot {
 }
 
 const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
+
+/** Whether a daemon answers /_ping on a unix socket. */
+export function pingSocket(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ socketPath, path: '/_ping', timeout: 2_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+export interface PrivateDockerd {
+  configFile: string;
+  dataRoot: string;
+  execRoot: string;
+  pidfile: string;
+  socket: string;
+  log: string;
+  /** --add-runtime name=path */
+  runtimes: Record<string, string>;
+}
+
+/**
+ * A dockerd of a test's own: its own config, roots, pid file and socket, no
+ * bridge and no iptables, its output appended to `log`. Resolves once it
+ * answers; throws (with the log's end) if it exits or does not answer in 30 s.
+ */
+export async function startPrivateDockerd(o: PrivateDockerd): Promise<ChildProcess> {
+  const out = openSync(o.log, 'a');
+  let dockerd: ChildProcess;
+  try {
+    const runtimes = Object.entries(o.runtimes).map(([name, path]) => `--add-runtime=${name}=${path}`);
+    dockerd = spawn('dockerd', ['--config-file', o.configFile, '--data-root', o.dataRoot, '--exec-root', o.execRoot, '--pidfile', o.pidfile, '-H', `unix://${o.socket}`, '--bridge=none', '--iptables=false', '--ip-masq=false', '--ip-forward=false', ...runtimes], { stdio: ['ignore', out, out] });
+  } finally {
+    closeSync(out);
+  }
+  dockerd.on('error', () => undefined);
+  const exited = new Promise<void>((resolve) => dockerd.once('exit', () => resolve()));
+  const up = await Promise.race([waitUntil(() => pingSocket(o.socket), 30_000, 200), exited.then(() => false)]);
+  if (!up) {
+    let tail = '(no log)';
+    try {
+      tail = readFileSync(o.log, 'utf8').split('\n').slice(-30).join('\n');
+    } catch {
+      // none written
+    }
+    throw new Error(`dockerd did not answer on ${o.socket} within 30 s:\n${tail}`);
+  }
+  return dockerd;
+}

@@ -1,4 +1,4 @@
-import { createWriteStream, renameSync, rmSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import type { EngineClient } from '../../client/client.js';
@@ -9,6 +9,7 @@ import type { CommandEnv } from './container-commands.js';
 import { actions } from './actions.js';
 import { ask } from './context.js';
 import { copyFromContainer, copyToContainer, plain, splitCpArg } from './copy.js';
+import { streamToFile } from './images.js';
 
 /**
  * `berth commit`, `diff`, `export` and `cp` (and their `berth container …`
@@ -87,19 +88,8 @@ async function exportTo(client: EngineClient, ref: string, output: string | unde
   }
   const archive = await ask(client.stream('GET', path(ref, '/export')));
   try {
-    if (!output) {
-      await pipeline(archive, stdout, { end: false });
-      return;
-    }
-    // as docker's CopyToFile: a temporary file beside it, renamed when complete
-    const tmp = `${output}.berth-tmp-${process.pid}`;
-    try {
-      await pipeline(archive, createWriteStream(tmp));
-      renameSync(tmp, output);
-    } catch (err) {
-      rmSync(tmp, { force: true });
-      throw err;
-    }
+    if (output) await streamToFile(archive, output);
+    else await pipeline(archive, stdout, { end: false });
   } catch (err) {
     if (err instanceof EngineError) throw err;
     throw new EngineError('Internal', 'EXPORT_FAILED', `export: the archive did not arrive whole: ${(err as Error).message}`, { cause: err });

@@ -1,4 +1,4 @@
-import { lstatSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { readlinkSync, statSync, type Stats } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { isAbsolute, resolve } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
@@ -11,6 +11,7 @@ import { EngineError, errnoOf } from '../../errors/engine-error.js';
 import { goBase, goClean, goDir, goJoin, hasTrailingSeparator, preserveTrailingDotOrSeparator, replaceFirst, specifiesCurrentDir, splitPathDirEntry } from '../../lib/go-path.js';
 import { writeTar } from '../../snapshot/layer/tar-writer.js';
 import { ask, streamError } from './context.js';
+import { lstatOrUndefined } from '../../lib/fs.js';
 
 /**
  * `berth cp`, as the docker 20.10 CLI does it (cli/command/container/cp.go
@@ -82,14 +83,6 @@ export function getRebaseName(path: string, resolved: string): { path: string; r
   return { path: out, rebaseName: goBase(path) !== goBase(out) ? goBase(path) : '' };
 }
 
-const lstatOrUndefined = (path: string): Stats | undefined => {
-  try {
-    return lstatSync(path);
-  } catch (err) {
-    if (errnoOf(err) === 'ENOENT') return undefined;
-    throw err;
-  }
-};
 
 /** Go's wording of an errno from a Node error ("no such file or directory"). */
 function goErrno(err: unknown): string {

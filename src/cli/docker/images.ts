@@ -246,6 +246,18 @@ function errnoText(err: unknown): string {
   return /^[A-Z]+: ([^,]+),/.exec(message)?.[1] ?? message;
 }
 
+/** A stream to a file, as docker's CopyToFile: a temporary file beside it, renamed when complete (removed if not). */
+export async function streamToFile(stream: NodeJS.ReadableStream, output: string): Promise<void> {
+  const tmp = `${output}.berth-tmp-${process.pid}`;
+  try {
+    await pipeline(stream, createWriteStream(tmp));
+    renameSync(tmp, output);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
 /** `docker save`: the archive to a file, or to stdout when that is not a terminal. */
 export async function save(client: EngineClient, names: string[], output: string | undefined, stdout: Writable & { isTTY?: boolean }): Promise<void> {
   if (!output && stdout.isTTY) {
@@ -256,18 +268,8 @@ export async function save(client: EngineClient, names: string[], output: string
   }
   const archive = await ask(client.stream('GET', '/images/get', undefined, { query: { names } }));
   try {
-    if (output) {
-      const tmp = `${output}.berth-tmp-${process.pid}`;
-      try {
-        await pipeline(archive, createWriteStream(tmp));
-        renameSync(tmp, output);
-      } catch (err) {
-        rmSync(tmp, { force: true });
-        throw err;
-      }
-    } else {
-      await pipeline(archive, stdout, { end: false });
-    }
+    if (output) await streamToFile(archive, output);
+    else await pipeline(archive, stdout, { end: false });
   } catch (err) {
     if (err instanceof EngineError) throw err;
     throw new EngineError('Internal', 'SAVE_FAILED', `save: the archive did not arrive whole: ${(err as Error).message}`, { cause: err });

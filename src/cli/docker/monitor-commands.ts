@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { API_VERSION } from '../../api/version.js';
-import { type EngineClient, jsonMessages } from '../../client/client.js';
+import { type EngineClient, jsonLines, jsonMessages } from '../../client/client.js';
 import { EngineError } from '../../errors/engine-error.js';
 import type { CommandEnv } from './container-commands.js';
 import { eachContainer, path } from './containers.js';
@@ -250,30 +250,6 @@ async function events(env: CommandEnv, o: { filter: string[]; format?: string; s
     else if (template) env.io.stdout.write(`${template.execute(eventForTemplate(e))}\n`);
     else env.io.stdout.write(eventLine(e, exactNanos(raw)));
   }
-}
-
-/** The lines of a stream of JSON documents, checked to be JSON. */
-async function* jsonLines(stream: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
-  let buf = '';
-  const decoder = new TextDecoder();
-  const check = (line: string): string => {
-    try {
-      JSON.parse(line);
-    } catch (err) {
-      throw new EngineError('Internal', 'DAEMON_BAD_RESPONSE', `read a message of the daemon's stream: ${(err as Error).message}`);
-    }
-    return line;
-  };
-  for await (const chunk of stream) {
-    buf += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl).trim();
-      buf = buf.slice(nl + 1);
-      if (line) yield check(line);
-    }
-  }
-  if (buf.trim()) yield check(buf.trim());
 }
 
 /** An event's timeNano as sent, to the nanosecond. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readdirSync, rmSync, symlinkSync, type Stats } from 'node:fs';
+import { chmodSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { EngineError, errnoOf } from '../../errors/engine-error.js';
 import { lsetxattr, mknod, S_IF } from '../../sys/addon.js';
 import { decompress, type Compression } from './compression.js';
@@ -7,6 +7,7 @@ import { classifyName, entryComponents, isLayerXattr, pathKey } from './paths.js
 import { writeRegularFile } from './restore-file.js';
 import type { TarHeader } from './tar-header.js';
 import { readTar, type TarEntry } from './tar-reader.js';
+import { lstatOrUndefined } from '../../lib/fs.js';
 
 /**
  * Unpacks a layer archive into a directory.
@@ -67,14 +68,6 @@ export interface ApplyResult {
   compression: Compression;
 }
 
-const lstatOrUndefined = (p: string): Stats | undefined => {
-  try {
-    return lstatSync(p);
-  } catch (err) {
-    if (errnoOf(err) === 'ENOENT') return undefined;
-    throw err;
-  }
-};
 
 function unsafe(name: string, why: string): EngineError {
   return new EngineError('InvalidArgument', 'LAYER_UNSAFE_PATH', `unsafe entry ${JSON.stringify(name)} in the archive: ${why}`, {
