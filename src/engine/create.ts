@@ -68,7 +68,7 @@ async function createReserved(ctx: EngineContext, req: CreateRequest, resolveMou
   const adapted = adaptHostConfig(withHostDefaults(req.hostConfig), { cgroupV2: false, numCpus: cpus().length });
   const hostConfig = adapted.hostConfig;
   if (hostConfig.Runtime && hostConfig.Runtime !== 'berth') resolveRuntime(hostConfig.Runtime); // refused now, not at start
-  if (hostConfig.NetworkMode !== 'none' && hostConfig.NetworkMode !== 'default' && req.config.Hostname && (hostConfig.NetworkMode === 'host' || hostConfig.NetworkMode?.startsWith('container:'))) {
+  if (req.config.Hostname && (hostConfig.NetworkMode === 'host' || hostConfig.NetworkMode?.startsWith('container:'))) {
     throw new EngineError('InvalidArgument', 'HOSTNAME_CONFLICT', 'conflicting options: hostname and the network mode');
   }
   let image;

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineError } from '../errors/engine-error.js';
+import { parseDigest } from '../lib/digest.js';
 import { isAlive } from '../sys/proc.js';
 import type { Container } from './container.js';
 import { runDirOf, type EngineContext } from './context.js';
@@ -195,7 +196,7 @@ export class Engine extends EventEmitter {
     let rootFs = 0;
     try {
       rw = this.ctx.snapshots.usage(c.ID);
-      const image = this.ctx.images.ctx.images.get(c.Image as never);
+      const image = this.ctx.images.ctx.images.get(parseDigest(c.Image));
       rootFs = rw + (image?.layers.reduce((sum, l) => sum + (this.ctx.snapshots.stat(l.chainId) ? this.ctx.snapshots.usage(l.chainId) : 0), 0) ?? 0);
     } catch {
       // a layer gone meanwhile: what was counted

@@ -35,6 +35,7 @@ export class Lifecycle {
     private readonly onExit: (c: Container) => Promise<void>,
   ) {}
 
+  private readonly binaryRuntimes = new Map<string, BinaryRuntime>();
   /** starts in progress: a second start of the same container waits for the first rather than racing it */
   private readonly starting = new Map<string, Promise<void>>();
 
@@ -260,7 +261,13 @@ export class Lifecycle {
   /** The container's runc-compatible runtime binary, unless it runs under berth's own in-process runtime. */
   binaryRuntimeOf(c: Container): BinaryRuntime | undefined {
     if (!c.Runtime || c.Runtime === 'berth') return undefined;
-    return new BinaryRuntime(resolveRuntime(c.Runtime), `${this.ctx.runRoot}/runtimes/${c.Runtime.replace(/[^\w.-]/g, '_')}`);
+    // one per name: resolving searches PATH, and every start, kill and delete asks
+    let runtime = this.binaryRuntimes.get(c.Runtime);
+    if (!runtime) {
+      runtime = new BinaryRuntime(resolveRuntime(c.Runtime), `${this.ctx.runRoot}/runtimes/${c.Runtime.replace(/[^\w.-]/g, '_')}`);
+      this.binaryRuntimes.set(c.Runtime, runtime);
+    }
+    return runtime;
   }
 
   private async signal(c: Container, signal: number, all: boolean): Promise<void> {

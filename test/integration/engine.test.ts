@@ -220,9 +220,13 @@ describe('engine: berth against berthd', { skip }, () => {
     assert.equal(v.Name, vol);
     assert.equal(v.Labels.bth, '1');
     assert.match(v.Mountpoint, /\/volumes\/.*\/_data$/);
-    ok(['create', '--name', name(), '-v', '/bth-anon', 'bth-busybox', 'true']);
+    const user = name();
+    ok(['create', '--name', user, '-v', `${vol}:/data`, 'bth-busybox', 'true']);
     const inUse = d.berth(['volume', 'rm', vol]);
-    assert.equal(inUse.status, 0, 'a volume no container uses can go');
+    assert.equal(inUse.status, 1);
+    assert.match(inUse.stderr, /volume is in use/);
+    ok(['rm', user]);
+    ok(['volume', 'rm', vol]);
   });
 
   it('records an OOM kill', () => {
