@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { hostname as hostHostname } from 'node:os';
 import { writeFileAtomic } from '../lib/atomic-write.js';
 
@@ -6,6 +6,9 @@ import { writeFileAtomic } from '../lib/atomic-write.js';
  * The three files every container gets bind-mounted over its init layer's
  * placeholders, kept in its directory (Docker's HostnamePath, HostsPath,
  * ResolvConfPath), so they survive restarts and never reach an image.
+ * They are written without an fsync (three of them would cost more than
+ * the rest of a create); what a power cut empties is written again at the
+ * next start (ensureEtcFiles).
  */
 
 const LOCAL_HOSTS = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::0\tip6-localnet', 'ff00::0\tip6-mcastprefix', 'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters'];
@@ -43,18 +46,34 @@ export interface EtcFiles {
   resolvConfPath: string;
 }
 
-export function writeEtcFiles(dir: string, hostname: string, hostNetwork: boolean): EtcFiles {
-  const files = { hostnamePath: `${dir}/hostname`, hostsPath: `${dir}/hosts`, resolvConfPath: `${dir}/resolv.conf` };
-  writeFileAtomic(files.hostnamePath, `${hostname}\n`);
-  writeFileAtomic(files.hostsPath, containerHosts(hostNetwork));
-  let resolv = '';
+const etcPaths = (dir: string): EtcFiles => ({ hostnamePath: `${dir}/hostname`, hostsPath: `${dir}/hosts`, resolvConfPath: `${dir}/resolv.conf` });
+
+function hostResolvConf(): string {
   try {
-    resolv = readFileSync('/etc/resolv.conf', 'utf8');
+    return readFileSync('/etc/resolv.conf', 'utf8');
   } catch {
-    // none on the host: the defaults
+    return ''; // none on the host: the defaults
   }
-  writeFileAtomic(files.resolvConfPath, containerResolvConf(resolv, hostNetwork));
+}
+
+const emptyOrMissing = (path: string): boolean => (statSync(path, { throwIfNoEntry: false })?.size ?? 0) === 0;
+
+/** Writes each file `which` selects (all by default). */
+function write(files: EtcFiles, hostname: string, hostNetwork: boolean, which: (path: string) => boolean = () => true): void {
+  if (which(files.hostnamePath)) writeFileAtomic(files.hostnamePath, `${hostname}\n`, { durable: false });
+  if (which(files.hostsPath)) writeFileAtomic(files.hostsPath, containerHosts(hostNetwork), { durable: false });
+  if (which(files.resolvConfPath)) writeFileAtomic(files.resolvConfPath, containerResolvConf(hostResolvConf(), hostNetwork), { durable: false });
+}
+
+export function writeEtcFiles(dir: string, hostname: string, hostNetwork: boolean): EtcFiles {
+  const files = etcPaths(dir);
+  write(files, hostname, hostNetwork);
   return files;
+}
+
+/** Before a start: the files a power cut left empty (they were never fsynced), written again. */
+export function ensureEtcFiles(dir: string, hostname: string, hostNetwork: boolean): void {
+  write(etcPaths(dir), hostname, hostNetwork, emptyOrMissing);
 }
 
 export function hostHostnameOf(): string {

@@ -1,3 +1,5 @@
+import { ensureEtcFiles } from './etc-files.js';
+import { warmCgroupMigration } from '../cgroups/migration-warmup.js';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineError } from '../errors/engine-error.js';
@@ -54,10 +56,12 @@ export class Lifecycle {
   private async startOnce(c: Container): Promise<void> {
     if (c.State.Running) return;
     if (c.State.Status === 'removing' || c.State.Dead) throw new EngineError('Conflict', 'CONTAINER_DEAD', `cannot start container ${c.ID.slice(0, 12)}: it is being removed`);
+    warmCgroupMigration(this.ctx.runtime.cgroupLayout); // its grace period elapses while the rootfs is mounted
     const runDir = runDirOf(this.ctx, c.ID);
     rmSync(runDir, { recursive: true, force: true });
     mkdirSync(runDir, { recursive: true, mode: 0o700 });
     const containerDir = this.ctx.containers.dir(c.ID);
+    ensureEtcFiles(containerDir, c.Config.Hostname ?? c.ID.slice(0, 12), c.HostConfig.NetworkMode === 'host');
     const rootfs = mountContainerRootfs(this.ctx.snapshots, c.ID, containerDir);
     let created = false;
     try {
@@ -65,7 +69,7 @@ export class Lifecycle {
       makeWorkingDir(rootfs, c.Config.WorkingDir);
       const { spec, warnings } = containerSpec(this.ctx, c, rootfs);
       for (const w of warnings) this.ctx.log.warn(`container ${c.ID.slice(0, 12)}: ${w}`);
-      writeFileAtomic(`${runDir}/config.json`, JSON.stringify(spec));
+      writeFileAtomic(`${runDir}/config.json`, JSON.stringify(spec), { durable: false }); // made again at every start
       const tty = c.Config.Tty === true;
       const logOpts = c.HostConfig.LogConfig?.Config ?? {};
       const shimArgs = [

@@ -58,6 +58,15 @@ export async function reconcile(ctx: EngineContext): Promise<Container[]> {
   }
   // snapshots and runtime state of no container
   for (const s of ctx.snapshots.list()) {
+    if (/^sha256:[0-9a-f]{64}-init-build$/.test(s.key)) {
+      // an image's shared init layer whose build was cut short (it was never mounted but in the create's own directory)
+      try {
+        ctx.snapshots.remove(s.key);
+      } catch (err) {
+        ctx.log.warn(`snapshot ${s.key}: ${(err as Error).message}`);
+      }
+      continue;
+    }
     const m = /^([0-9a-f]{64})(-init|-init-build)?$/.exec(s.key);
     if (!m || known.has(m[1]!)) continue;
     removeLayersQuietly(ctx, m[1]!);

@@ -2,9 +2,12 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
 import { writeFileAtomic } from '../lib/atomic-write.js';
+import { removeInBackground } from '../lib/fs.js';
 import type { Container } from './container.js';
 
 const ID = /^[0-9a-f]{64}$/;
+/** A removed container's directory, renamed out of sight while it is deleted. */
+const TRASH = '.removing-';
 
 export function noSuchContainer(ref: string): EngineError {
   return new EngineError('NotFound', 'NO_SUCH_CONTAINER', `No such container: ${ref}`);
@@ -29,6 +32,7 @@ export class ContainerStore {
   constructor(readonly root: string) {
     mkdirSync(root, { recursive: true, mode: 0o700 });
     for (const id of readdirSync(root)) {
+      if (id.startsWith(TRASH)) rmSync(join(root, id), { recursive: true, force: true }); // a removal cut short
       if (!ID.test(id)) continue;
       try {
         this.index(JSON.parse(readFileSync(join(root, id, 'config.v2.json'), 'utf8')) as Container);
@@ -95,7 +99,7 @@ export class ContainerStore {
     const c = this.byId.get(id);
     if (c) this.byName.delete(c.Name);
     this.byId.delete(id);
-    rmSync(this.dir(id), { recursive: true, force: true });
+    removeInBackground(this.dir(id), join(this.root, `${TRASH}${id}`));
   }
 
   list(): Container[] {

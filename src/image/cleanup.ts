@@ -1,4 +1,5 @@
 import type { Digest } from '../lib/digest.js';
+import { imageInitKey } from '../snapshot/snapshotter.js';
 import type { ImageContext } from './context.js';
 import type { Lease } from './leases.js';
 
@@ -28,6 +29,8 @@ export async function discardUnused(ctx: ImageContext, lease: Lease | undefined,
   for (const key of new Set(snapshots)) {
     if (roots.snapshots.has(key as Digest) || ctx.leases.holdsSnapshot(key, lease) || !ctx.snapshots.stat(key)) continue;
     try {
+      // the init layer the image's containers shared goes first: it is over the top layer, and no image names it
+      if (ctx.snapshots.stat(imageInitKey(key))) ctx.snapshots.remove(imageInitKey(key));
       ctx.snapshots.remove(key);
     } catch {
       continue; // something is over it (a container, another layer): it stays, and so do the layers under it

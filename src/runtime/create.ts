@@ -1,3 +1,4 @@
+import { warmCgroupMigration } from '../cgroups/migration-warmup.js';
 import { userInfo } from 'node:os';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
 import { writeFileAtomic } from '../lib/atomic-write.js';
@@ -71,6 +72,7 @@ function refuseUnenforceable(spec: Spec): void {
  * in its own mount namespace and go with it).
  */
 export async function createContainer(ctx: RuntimeContext, req: CreateRequest): Promise<Created> {
+  warmCgroupMigration(ctx.cgroupLayout);
   const bundle = loadBundle(req.bundle);
   const { spec } = bundle;
   refuseUnenforceable(spec);
@@ -151,7 +153,7 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest): 
     };
     if (cgroups) record.cgroup = cgroups.record;
     ctx.store.save(record);
-    if (req.pidFile) writeFileAtomic(req.pidFile, String(pid));
+    if (req.pidFile) writeFileAtomic(req.pidFile, String(pid), { durable: false });
     if (!req.wait) await init.exited;
     return { record, init };
   } catch (err) {

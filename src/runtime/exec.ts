@@ -1,3 +1,4 @@
+import { warmCgroupMigration } from '../cgroups/migration-warmup.js';
 import { readFileSync } from 'node:fs';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
 import { writeFileAtomic } from '../lib/atomic-write.js';
@@ -78,6 +79,7 @@ function buildProcess(base: Process | undefined, req: ExecRequest): Process {
 
 /** `exec`: runs a process in a created or running container; returns its exit code (0 when detached). */
 export async function execInContainer(ctx: RuntimeContext, req: ExecRequest): Promise<number> {
+  warmCgroupMigration(ctx.cgroupLayout); // see there: the join below then takes the fast path
   const record = ctx.store.load(req.id);
   const status = statusOf(ctx, record);
   if (status === 'stopped') throw new EngineError('Conflict', 'NOT_RUNNING', `cannot exec in a stopped container: ${req.id}`);
@@ -110,7 +112,7 @@ export async function execInContainer(ctx: RuntimeContext, req: ExecRequest): Pr
   const stop = req.detach ? () => undefined : forwardSignals(() => init.pid);
   try {
     const pid = await init.ready;
-    if (req.pidFile) writeFileAtomic(req.pidFile, String(pid));
+    if (req.pidFile) writeFileAtomic(req.pidFile, String(pid), { durable: false });
     init.release();
     const { waitStatus } = await init.exited;
     return req.detach ? 0 : decodeWaitStatus(waitStatus);

@@ -60,7 +60,8 @@ export class StateStore {
   }
 
   save(record: ContainerRecord): void {
-    writeFileAtomic(join(this.dir(record.id), 'state.json'), JSON.stringify(record), 0o600);
+    // runtime state dies with the processes it describes: nothing to keep across a power cut
+    writeFileAtomic(join(this.dir(record.id), 'state.json'), JSON.stringify(record), { mode: 0o600, durable: false });
   }
 
   load(id: string): ContainerRecord {

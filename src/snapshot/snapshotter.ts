@@ -13,13 +13,22 @@
  * removed. Snapshotters never mount anything themselves: they return the
  * mounts as data (plan, then apply); src/sys performs them.
  *
- * A container is two snapshots over its image's top layer: `<id>-init`
- * (prepared, given /etc/hosts, /etc/resolv.conf, /etc/hostname and the
- * mount points, then committed) and `<id>` (active, its read-write layer).
- * Committing a container is diff(`<id>`): the init layer is its parent, so
- * its files never reach an image.
+ * A container is two snapshots over its image's top layer: an init layer
+ * (prepared, given empty /etc/hosts, /etc/resolv.conf, /etc/hostname and
+ * the mount points, then committed) and `<id>` (active, its read-write
+ * layer). Committing a container is diff(`<id>`): the init layer is its
+ * parent, so its files never reach an image. The init layer is the
+ * container's own (`<id>-init`) when it has volume mount points to make,
+ * else one per image shared by its containers (imageInitKey).
  */
 import type { Readable } from 'node:stream';
+
+/**
+ * The init layer the containers of an image without volume mount points
+ * share, committed over the image's top layer (chain ID). It goes with
+ * the image's layers, once no container is over it.
+ */
+export const imageInitKey = (topChainId: string): string => `${topChainId}-init`;
 
 /** A mount to perform, as mount(2) takes it (options as in mount(8) -o). */
 export interface Mount {

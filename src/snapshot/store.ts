@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync, type Dirent } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, rmSync, type Dirent } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
 import { mountPointsUsing } from '../sys/mounts.js';
+import { removeInBackground } from '../lib/fs.js';
 import { checkKey, infoOf, SnapshotRecords, type SnapshotRecord } from './records.js';
 import type { DiffOptions, Mount, SnapshotInfo, Snapshotter } from './snapshotter.js';
 
@@ -305,16 +306,9 @@ export abstract class DirectorySnapshotter implements Snapshotter {
     return `${this.tmp}/${process.pid}-${randomBytes(8).toString('hex')}`;
   }
 
-  /** Takes a directory out of sight at once (a rename), then deletes it. */
+  /** Takes a directory out of sight at once (a rename into tmp/), then deletes it in the background. */
   protected discard(path: string): void {
-    const gone = this.newTemp();
-    try {
-      renameSync(path, gone);
-    } catch (err) {
-      if (errnoOf(err) === 'ENOENT') return;
-      throw err;
-    }
-    rmSync(gone, { recursive: true, force: true });
+    removeInBackground(path, this.newTemp());
   }
 
   /**
