@@ -190,7 +190,8 @@ void console_close(struct shim *s);
 int apply_winsize(struct shim *s);
 
 /* files.c */
-/* Writes data to dirfd/name atomically: name.tmp, fsync, rename, fsync dir. */
+/* Writes data to dirfd/name atomically: .name.tmp, then a rename (no fsync:
+ * DIR is in the exec-root, whose contents do not outlive a reboot). */
 int write_atomic(int dirfd, const char *name, const char *data, size_t len);
 /* RFC 3339 with nanoseconds, trailing zeros trimmed as Go's RFC3339Nano,
  * UTC: "2026-11-22T19:17:11.123456789Z". buf of at least 40 bytes. */
