@@ -8,7 +8,8 @@
       ],
       "include_dirs": ["native/include", "native/common", "native/init"],
       "cflags!": ["-fno-exceptions", "-fno-rtti", "-fno-strict-aliasing", "-O3", "-std=gnu++17", "-std=gnu++20"],
-      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE"]
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE"],
+      "ldflags": ["-static"]
     },
     {
       "target_name": "berth-shim",

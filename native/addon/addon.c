@@ -13,6 +13,7 @@
 #include "device_filter.h"
 #include "fs_ops.h"
 #include "napi_args.h"
+#include "proc_spawn.h"
 #include "util.h"
 
 /* The longest program bpf(BPF_PROG_LOAD) takes from root (BPF_COMPLEXITY_LIMIT_INSNS). */
@@ -111,6 +112,10 @@ NAPI_MODULE_INIT()
 		{ "mount", NULL, fs_mount, NULL, NULL, NULL, napi_enumerable, NULL },
 		{ "umount2", NULL, fs_umount2, NULL, NULL, NULL, napi_enumerable, NULL },
 		{ "flockNonBlocking", NULL, fs_flock, NULL, NULL, NULL, napi_enumerable, NULL },
+		{ "spawnDetached", NULL, spawn_detached, NULL, NULL, NULL, napi_enumerable, NULL },
+		{ "waitPid", NULL, wait_pid, NULL, NULL, NULL, napi_enumerable, NULL },
+		{ "socketPair", NULL, socket_pair, NULL, NULL, NULL, napi_enumerable, NULL },
+		{ "sealedCopy", NULL, sealed_copy, NULL, NULL, NULL, napi_enumerable, NULL },
 	};
 	if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok)
 		return NULL;

@@ -125,7 +125,17 @@
 #define BERTH_OP_OPEN_EXEC_ROOT 6
 /* PRESERVE_FDS(u64 n): fds 3..3+n-1 pass to the app unchanged. */
 #define BERTH_OP_PRESERVE_FDS 7
-/* CLONE(u64 CLONE_NEW* flags): create the child. Flags never include
+/* CGROUP_JOIN(u64 kind, str path): the child joins a cgroup without the
+ * kernel's global cgroup_threadgroup_rwsem, whose first writer after a quiet
+ * spell waits for an RCU grace period (10-20 ms; node's write of the pid to
+ * cgroup.procs takes it). kind 0: a cgroup v1 `tasks` file, opened here
+ * (host view, before any JOIN_NS); the child writes "0" to it first thing
+ * (moving itself, single-threaded, needs no such lock). kind 1: a cgroup v2
+ * directory, opened O_PATH; CLONE creates the child in it (clone3
+ * CLONE_INTO_CGROUP, Linux 5.7). At most 32 of kind 0 and one of kind 1. */
+#define BERTH_OP_CGROUP_JOIN 10
+/* CLONE(u64 CLONE_NEW* flags): create the child (in the CGROUP_JOIN v2
+ * directory, if any). Flags never include
  * CLONE_NEWCGROUP (the child unshares it after SYNC, once in its cgroup)
  * nor CLONE_NEWTIME (NEW_TIME_NS). 0 = plain fork (exec into a container). */
 #define BERTH_OP_CLONE 19

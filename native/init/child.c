@@ -199,6 +199,8 @@ void run_child(struct ctx *c)
 	 * with the runtime's own credentials (or CAP_SYS_PTRACE on the host). The
 	 * flag is inherited from the parent (which set 0), so it is set here. */
 	prctl(PR_SET_DUMPABLE, c->plan->has_wait_maps ? 1 : 0, 0, 0, 0);
+	if (child_join_cgroups(c) < 0)
+		fail(c, 1);
 	c->saved_umask = umask(0);
 	if (!c->envp)
 		c->envp = xcalloc(1, sizeof(char *));

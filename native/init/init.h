@@ -45,6 +45,11 @@ struct ctx {
 	int fifo_fd;       /* EXEC_FIFO, O_RDONLY|O_NONBLOCK */
 	int exec_root_fd;  /* OPEN_EXEC_ROOT */
 	int agent_fd;      /* SECCOMP_AGENT, connected */
+	int cg_tasks[32];  /* CGROUP_JOIN kind 0: v1 tasks files, O_WRONLY */
+	const char *cg_tasks_path[32];
+	int ncg_tasks;
+	int cg_into;       /* CGROUP_JOIN kind 1: the v2 directory, O_PATH; -1 */
+	const char *cg_into_path;
 
 	/* child */
 	int sock;          /* child's end of the socketpair */
@@ -67,6 +72,7 @@ void ensure_sealed_exe(char **argv, char **envp);
 
 /* parent.c */
 int run_parent(struct ctx *c);
+int child_join_cgroups(struct ctx *c);
 
 /* child.c */
 void run_child(struct ctx *c) __attribute__((noreturn));

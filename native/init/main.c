@@ -1,5 +1,9 @@
-/* main.c — berth-init <sync-fd>: re-execute from a sealed memfd
- * (CVE-2019-5736), read and validate the plan from the sync fd, run it. */
+/* main.c — berth-init <sync-fd> [<exe-fd>]: re-execute from a sealed memfd
+ * (CVE-2019-5736) unless started from one already, read and validate the
+ * plan from the sync fd, run it. berthd starts it from a sealed copy it
+ * made once (exec'd as /proc/self/fd/<exe-fd>), which saves a copy and a
+ * second execve per container start and exec; the fd is closed here, so
+ * nothing the container runs inherits it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -83,13 +87,16 @@ void ensure_sealed_exe(char **argv, char **envp)
 
 int main(int argc, char **argv, char **envp)
 {
-	char *end = NULL;
-	long fd = argc == 2 ? strtol(argv[1], &end, 10) : -1;
-	if (argc != 2 || !end || *end || end == argv[1] || fd < 3 || fd > INT_MAX ||
-	    fcntl((int)fd, F_GETFD) < 0) {
-		dprintf(2, "usage: berth-init <sync-fd>\n");
+	char *end = NULL, *exe_end = NULL;
+	long fd = argc == 2 || argc == 3 ? strtol(argv[1], &end, 10) : -1;
+	long exe_fd = argc == 3 ? strtol(argv[2], &exe_end, 10) : -1;
+	if ((argc != 2 && argc != 3) || !end || *end || end == argv[1] || fd < 3 || fd > INT_MAX ||
+	    fcntl((int)fd, F_GETFD) < 0 ||
+	    (argc == 3 && (!exe_end || *exe_end || exe_end == argv[2] || exe_fd < 3 || exe_fd > INT_MAX || exe_fd == fd))) {
+		dprintf(2, "usage: berth-init <sync-fd> [<exe-fd>]\n");
 		return 2;
 	}
+	prctl(PR_SET_NAME, "berth-init", 0, 0, 0); /* started as /proc/self/fd/N, it would be named "N" */
 	int sync_fd = (int)fd;
 	sync_fd_for_errors = sync_fd;
 
@@ -100,6 +107,8 @@ int main(int argc, char **argv, char **envp)
 	}
 	ensure_sealed_exe(argv, envp);
 	fd_set_cloexec(sync_fd, true);
+	if (exe_fd >= 0)
+		close((int)exe_fd);
 
 	signal(SIGPIPE, SIG_IGN);
 	/* an inherited SIG_IGN would auto-reap the child and lose its status */
@@ -122,6 +131,7 @@ int main(int argc, char **argv, char **envp)
 		.child_sock = -1,
 		.console_fd = -1,
 		.agent_fd = -1,
+		.cg_into = -1,
 		.relay = { .sock = -1, .master = -1, .winch = -1 },
 		.fifo_fd = -1,
 		.exec_root_fd = -1,

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/sched.h>
 #include <unistd.h>
 
 #include "init.h"
@@ -53,6 +54,53 @@ static void parent_fail(struct ctx *c)
 	_exit(1);
 }
 
+/* CGROUP_JOIN: open what the child joins through (see protocol.h). */
+static int parent_cgroup_join(struct ctx *c, const struct op *op)
+{
+	const char *path = op->args[1].s;
+	if (op->args[0].u == 1) {
+		if (c->cg_into >= 0)
+			return berr_plan("bad plan: a second CGROUP_JOIN of a v2 directory");
+		c->cg_into = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (c->cg_into < 0)
+			return berr_sys("open cgroup %s", q(path));
+		c->cg_into_path = path;
+		return 0;
+	}
+	if (c->ncg_tasks == (int)(sizeof c->cg_tasks / sizeof c->cg_tasks[0]))
+		return berr_plan("bad plan: more than 32 CGROUP_JOIN tasks files");
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return berr_sys("open cgroup %s", q(path));
+	c->cg_tasks_path[c->ncg_tasks] = path;
+	c->cg_tasks[c->ncg_tasks++] = fd;
+	return 0;
+}
+
+static void close_cgroup_fds(struct ctx *c)
+{
+	for (int i = 0; i < c->ncg_tasks; i++)
+		berth_closep(&c->cg_tasks[i]);
+	c->ncg_tasks = 0;
+	berth_closep(&c->cg_into);
+}
+
+/* The child, first thing: into each v1 cgroup by writing "0" (itself) to
+ * its tasks file, which skips the global lock a pid write takes. */
+int child_join_cgroups(struct ctx *c)
+{
+	for (int i = 0; i < c->ncg_tasks; i++) {
+		ssize_t n;
+		do
+			n = write(c->cg_tasks[i], "0", 1);
+		while (n < 0 && errno == EINTR);
+		if (n != 1)
+			return berr_sys("join cgroup %s", q(c->cg_tasks_path[i]));
+	}
+	close_cgroup_fds(c);
+	return 0;
+}
+
 static int run_parent_op(struct ctx *c, uint32_t i)
 {
 	const struct op *op = &c->plan->ops[i];
@@ -76,6 +124,8 @@ static int run_parent_op(struct ctx *c, uint32_t i)
 		return op_join_ns(c, i);
 	case BERTH_OP_NEW_TIME_NS:
 		return op_new_time_ns(c, op);
+	case BERTH_OP_CGROUP_JOIN:
+		return parent_cgroup_join(c, op);
 	case BERTH_OP_OPEN_EXEC_ROOT:
 		berth_closep(&c->exec_root_fd);
 		c->exec_root_fd = open(op->args[0].s, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -99,7 +149,17 @@ static int do_clone(struct ctx *c, uint64_t flags)
 	 * container exists yet. */
 	if (c->plan->has_wait_maps)
 		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-	long pid = syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
+	long pid;
+	if (c->cg_into >= 0) {
+		struct clone_args args = {
+			.flags = flags | CLONE_INTO_CGROUP,
+			.exit_signal = SIGCHLD,
+			.cgroup = (uint64_t)c->cg_into,
+		};
+		pid = syscall(SYS_clone3, &args, sizeof args);
+	} else {
+		pid = syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
+	}
 	if (pid != 0 && c->plan->has_wait_maps)
 		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (pid < 0) {
@@ -107,6 +167,8 @@ static int do_clone(struct ctx *c, uint64_t flags)
 		close(sp[0]);
 		close(sp[1]);
 		errno = err;
+		if (c->cg_into >= 0)
+			return berr_sys("clone (%s) into cgroup %s", flags ? ns_flags_str(flags) : "no new namespaces", q(c->cg_into_path));
 		if (flags)
 			return berr_sys("clone (%s)", ns_flags_str(flags));
 		return berr_sys("clone");
@@ -121,6 +183,7 @@ static int do_clone(struct ctx *c, uint64_t flags)
 		run_child(c);
 	}
 	close(sp[1]);
+	close_cgroup_fds(c); /* the child's now */
 	c->child_sock = sp[0];
 	c->child = (pid_t)pid;
 	c->pidfd = (int)syscall(SYS_pidfd_open, c->child, 0);

@@ -32,6 +32,7 @@ static const struct opspec specs[] = {
 	{ BERTH_OP_NEW_TIME_NS, "NEW_TIME_NS", "uuuu" },
 	{ BERTH_OP_OPEN_EXEC_ROOT, "OPEN_EXEC_ROOT", "s" },
 	{ BERTH_OP_PRESERVE_FDS, "PRESERVE_FDS", "u" },
+	{ BERTH_OP_CGROUP_JOIN, "CGROUP_JOIN", "us" },
 	{ BERTH_OP_CLONE, "CLONE", "u" },
 	{ BERTH_OP_CONSOLE_RELAY, "CONSOLE_RELAY", "" },
 	{ BERTH_OP_SETGROUPS, "SETGROUPS", "s" },
@@ -161,6 +162,8 @@ static int check_values(uint32_t i, const struct op *op)
 		return check_range(i, op, 0, INT_MAX);
 	case BERTH_OP_PRESERVE_FDS:
 		return check_range(i, op, 0, 1u << 20);
+	case BERTH_OP_CGROUP_JOIN:
+		return check_range(i, op, 0, 1);
 	case BERTH_OP_CLONE:
 		return check_range(i, op, 0, U32);
 	case BERTH_OP_MOUNT:

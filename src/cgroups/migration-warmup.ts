@@ -12,7 +12,10 @@ import { readProcCgroup } from '../sys/proc.js';
  * come while the semaphore's fast path is still held open (about one grace
  * period after the last writer left) pass straight through.
  *
- * A start or an exec needs that migration late, once its process exists.
+ * berth's own runtime avoids the semaphore (the process joins its cgroups
+ * itself: see runtime/plan/cgroup-join.ts). Where the join is still a pid
+ * written from outside (a runc-compatible binary under the engine; rootless
+ * with delegated cgroups), it comes late, once the process exists.
  * Starting the wait early, when the start or exec request arrives, lets the
  * grace period elapse while the rootfs is mounted and the process set up,
  * and the real migration then takes the fast path. The early write moves

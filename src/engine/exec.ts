@@ -58,7 +58,7 @@ export class Execs {
     if (!c.State.Running) throw new EngineError('Conflict', 'NOT_RUNNING', `Container ${c.ID} is not running`);
     if (c.State.Paused) throw new EngineError('Conflict', 'PAUSED', `Container ${c.ID} is paused, unpause the container before exec`);
     if (!config.Cmd?.length) throw new EngineError('InvalidArgument', 'NO_EXEC_COMMAND', 'No exec command specified');
-    warmCgroupMigration(this.ctx.runtime.cgroupLayout); // the exec's start follows in a moment
+    if (this.binaryRuntimeOf(c)) warmCgroupMigration(this.ctx.runtime.cgroupLayout); // the binary's join by pid follows in a moment
     const id = randomBytes(32).toString('hex');
     // short, as runDirOf's: socket paths must fit in 107 bytes
     const dir = `${this.ctx.runRoot}/e/${id.slice(0, 16)}`;
@@ -76,7 +76,7 @@ export class Execs {
   async start(e: ExecInstance, c: Container, detach = false): Promise<void> {
     if (e.Running || e.ExitCode !== null) throw new EngineError('Conflict', 'EXEC_STARTED', `Error: Exec command ${e.ID} is already running`);
     if (!c.State.Running) throw new EngineError('Conflict', 'NOT_RUNNING', `Container ${c.ID} is not running`);
-    warmCgroupMigration(this.ctx.runtime.cgroupLayout);
+    if (this.binaryRuntimeOf(c)) warmCgroupMigration(this.ctx.runtime.cgroupLayout);
     rmSync(e.dir, { recursive: true, force: true });
     mkdirSync(e.dir, { recursive: true, mode: 0o700 });
     const tty = e.Config.Tty === true;

@@ -56,7 +56,9 @@ export class Lifecycle {
   private async startOnce(c: Container): Promise<void> {
     if (c.State.Running) return;
     if (c.State.Status === 'removing' || c.State.Dead) throw new EngineError('Conflict', 'CONTAINER_DEAD', `cannot start container ${c.ID.slice(0, 12)}: it is being removed`);
-    warmCgroupMigration(this.ctx.runtime.cgroupLayout); // its grace period elapses while the rootfs is mounted
+    // a runc-compatible binary joins the container to its cgroups by pid: the wait that takes
+    // elapses while the rootfs is mounted (berth's own runtime has the process join itself)
+    if (this.binaryRuntimeOf(c)) warmCgroupMigration(this.ctx.runtime.cgroupLayout);
     const runDir = runDirOf(this.ctx, c.ID);
     rmSync(runDir, { recursive: true, force: true });
     mkdirSync(runDir, { recursive: true, mode: 0o700 });
@@ -80,6 +82,10 @@ export class Lifecycle {
         ...(tty ? ['--tty'] : []),
         ...(c.Config.OpenStdin ? ['--stdin'] : []),
         ...(c.Config.OpenStdin && c.Config.StdinOnce ? ['--stdin-once'] : []),
+        // an attach that came before the start must see the first output: connect() returns
+        // before the shim accepts, and a quick app can print in between; the shim holds the
+        // output until its first attach client is in
+        ...(this.beforeStart.get(c.ID)?.length ? ['--hold-output'] : []),
         '--reparent',
       ];
       const external = this.binaryRuntimeOf(c);

@@ -26,7 +26,7 @@ export async function reconcile(ctx: EngineContext): Promise<Container[]> {
   for (const c of ctx.containers.list()) {
     if (c.State.Running || c.State.Status === 'removing') continue;
     const runDir = runDirOf(ctx, c.ID);
-    if (!existsSync(runDir) && !ctx.runtime.store.exists(c.ID)) continue;
+    if (!existsSync(runDir) && !ctx.runtime.store.claimed(c.ID)) continue;
     let status: string | undefined;
     let pid = 0;
     try {
@@ -78,7 +78,7 @@ export async function reconcile(ctx: EngineContext): Promise<Container[]> {
 }
 
 async function tearDown(ctx: EngineContext, id: string, shimPid: number | undefined): Promise<void> {
-  if (ctx.runtime.store.exists(id)) await runtimeDelete(ctx.runtime, id, true).catch((err: unknown) => ctx.log.warn(`container ${id.slice(0, 12)}: runtime delete: ${(err as Error).message}`));
+  if (ctx.runtime.store.claimed(id)) await runtimeDelete(ctx.runtime, id, true).catch((err: unknown) => ctx.log.warn(`container ${id.slice(0, 12)}: runtime delete: ${(err as Error).message}`));
   // the shim ends by itself once its process is gone; one that never got a process (or
   // wrote no pid file before berthd died) is told to, found by the directory it was given
   const runDir = runDirOf(ctx, id);

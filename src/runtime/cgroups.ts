@@ -46,6 +46,11 @@ export function cgroupMountSources(ctx: RuntimeContext, id: string, spec: Spec):
   return out;
 }
 
+/** The container's cgroup directory in every hierarchy (key → directory), made or not. */
+export function cgroupDirsFor(ctx: RuntimeContext, id: string, spec: Spec): Record<string, string> {
+  return CgroupManager.dirsFor(ctx.cgroupLayout(), id, spec.linux?.cgroupsPath, parseProcCgroup(readProcCgroup('self')));
+}
+
 /** Makes the container's (empty) cgroups in every hierarchy. */
 export function createCgroups(ctx: RuntimeContext, id: string, spec: Spec): CgroupManager {
   return CgroupManager.create(ctx.cgroupLayout(), id, spec.linux?.cgroupsPath, parseProcCgroup(readProcCgroup('self')));

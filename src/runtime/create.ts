@@ -7,14 +7,15 @@ import { InitProcess, type InitOptions } from '../sys/init-process.js';
 import { readProcStat, signalProcess } from '../sys/proc.js';
 import type { CgroupManager } from '../cgroups/manager.js';
 import { loadBundle } from './bundle.js';
-import { cgroupMountSources, createCgroups, hostHasCgroups, rootlessCanUseCgroups } from './cgroups.js';
+import { cgroupDirsFor, cgroupMountSources, createCgroups, hostHasCgroups, rootlessCanUseCgroups } from './cgroups.js';
+import { cgroupSelfJoin } from './plan/cgroup-join.js';
 import { withDefaultDeviceRules } from './config/default-device-rules.js';
 import { withHome } from './config/home.js';
 import type { RuntimeContext } from './context.js';
 import { runHooks } from './hooks.js';
 import { seccompAgentMessage } from './seccomp-agent.js';
 import { compileCreate } from './plan/compile-create.js';
-import { mapCaller } from './rootless.js';
+import { isRootless, mapCaller } from './rootless.js';
 import { Sync } from '../sys/native-protocol.generated.js';
 import type { ContainerRecord } from './state-store.js';
 
@@ -72,7 +73,6 @@ function refuseUnenforceable(spec: Spec): void {
  * in its own mount namespace and go with it).
  */
 export async function createContainer(ctx: RuntimeContext, req: CreateRequest): Promise<Created> {
-  warmCgroupMigration(ctx.cgroupLayout);
   const bundle = loadBundle(req.bundle);
   const { spec } = bundle;
   refuseUnenforceable(spec);
@@ -81,6 +81,9 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest): 
   const launched = spec.process ? { ...spec, process: { ...spec.process, env: withHome(spec.process.env, bundle.rootfs, spec.process.user.uid) } } : spec;
   // rootless without a delegated cgroup: none at all (refused when limits are asked for), as runc
   const useCgroups = hostHasCgroups(ctx) && rootlessCanUseCgroups(ctx, req.id, spec);
+  const joinsUserNs = spec.linux?.namespaces?.some((n) => n.type === 'user' && n.path) === true;
+  const selfJoin = useCgroups ? cgroupSelfJoin(cgroupDirsFor(ctx, req.id, spec), isRootless(), joinsUserNs) : undefined;
+  if (useCgroups && !selfJoin) warmCgroupMigration(ctx.cgroupLayout); // node's join by pid comes in a moment: see there
   const plan = compileCreate(
     launched,
     {
@@ -93,6 +96,7 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest): 
       wait: req.wait,
       cgroups: useCgroups,
       cgroupDirs: useCgroups ? cgroupMountSources(ctx, req.id, spec) : undefined,
+      cgroupSelfJoin: selfJoin,
       caller: mapCaller(),
     },
     ctx.host,
@@ -103,7 +107,10 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest): 
   // for an RCU grace period) when the child exists, overlapping its setup.
   let cgroups: CgroupManager | undefined;
   try {
-    if (useCgroups) cgroups = createCgroups(ctx, req.id, spec);
+    if (useCgroups) {
+      cgroups = createCgroups(ctx, req.id, spec);
+      ctx.store.savePendingCgroups(req.id, cgroups.record);
+    }
   } catch (err) {
     ctx.store.remove(req.id);
     throw err;
@@ -115,7 +122,7 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest): 
     ...(req.launcher ? { launcher: req.launcher } : {}),
     onWarning: (text) => ctx.log.warn(text),
     onPid: (pid) => {
-      joining = startJoin(cgroups, pid);
+      if (!selfJoin) joining = startJoin(cgroups, pid);
     },
     onSync: async (id, pid) => {
       // a failure is reported as it is; the catch below kills the child, then removes the cgroups

@@ -13,7 +13,9 @@ import { startJoin } from './create.js';
 import type { RuntimeContext } from './context.js';
 import { forwardSignals } from './forward-signals.js';
 import { decodeWaitStatus } from './hooks.js';
-import { compileExec } from './plan/compile-exec.js';
+import { compileExec, joinsNamespace } from './plan/compile-exec.js';
+import { cgroupSelfJoin } from './plan/cgroup-join.js';
+import { isRootless } from './rootless.js';
 import { seccompAgentMessage } from './seccomp-agent.js';
 
 export interface ExecRequest {
@@ -79,7 +81,6 @@ function buildProcess(base: Process | undefined, req: ExecRequest): Process {
 
 /** `exec`: runs a process in a created or running container; returns its exit code (0 when detached). */
 export async function execInContainer(ctx: RuntimeContext, req: ExecRequest): Promise<number> {
-  warmCgroupMigration(ctx.cgroupLayout); // see there: the join below then takes the fast path
   const record = ctx.store.load(req.id);
   const status = statusOf(ctx, record);
   if (status === 'stopped') throw new EngineError('Conflict', 'NOT_RUNNING', `cannot exec in a stopped container: ${req.id}`);
@@ -90,7 +91,11 @@ export async function execInContainer(ctx: RuntimeContext, req: ExecRequest): Pr
   if (process.terminal && !req.consoleSocket && req.detach) {
     throw new EngineError('InvalidArgument', 'NO_CONSOLE_SOCKET', 'exec --detach with a terminal needs --console-socket', { hint: 'pass --console-socket, drop -t, or drop --detach' });
   }
-  const plan = compileExec({ pid: record.pid, process, consoleSocket: req.consoleSocket, detach: req.detach, preserveFds: req.preserveFds, joinCgroup: cgroups !== undefined, seccomp: record.spec.linux?.seccomp });
+  // the process joins the cgroups itself (see cgroupSelfJoin for when it cannot)
+  const dirs = cgroups?.record.dirs;
+  const selfJoin = dirs ? cgroupSelfJoin(dirs, isRootless(), joinsNamespace(record.pid, 'user') || joinsNamespace(record.pid, 'cgroup')) : undefined;
+  if (cgroups && !selfJoin) warmCgroupMigration(ctx.cgroupLayout); // node's join by pid comes in a moment: see there
+  const plan = compileExec({ pid: record.pid, process, consoleSocket: req.consoleSocket, detach: req.detach, preserveFds: req.preserveFds, joinCgroup: cgroups !== undefined, cgroupSelfJoin: selfJoin, seccomp: record.spec.linux?.seccomp });
   let joining: Promise<void> = Promise.resolve();
   const init = new InitProcess(plan.encode(), {
     preserveFds: req.preserveFds,
@@ -99,7 +104,7 @@ export async function execInContainer(ctx: RuntimeContext, req: ExecRequest): Pr
     onWarning: (t) => ctx.log.warn(t),
     // the new process joins the container's cgroups (the plan waits for that at PARENT_SETUP, before exec)
     onPid: (pid) => {
-      joining = startJoin(cgroups, pid);
+      if (!selfJoin) joining = startJoin(cgroups, pid);
     },
     onSync: async (id, pid) => {
       if (id === Sync.PARENT_SETUP) {

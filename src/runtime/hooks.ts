@@ -37,7 +37,7 @@ async function runInNamespaces(hook: Hook, input: string, pid: number): Promise<
   const args = hook.args ?? [hook.path];
   const plan = compileNamespaceCommand(pid, { path: hook.path, args, env: hook.env ?? [] });
   const init = new InitProcess(plan.encode(), { preserveFds: 0, stdio: ['pipe', 'inherit', 'inherit'] });
-  const stdin = init.child.stdin!;
+  const stdin = init.child!.stdin!; // not launched: Node's own child, with the pipe asked for
   stdin.on('error', () => undefined);
   stdin.end(input);
   let timedOut = false;

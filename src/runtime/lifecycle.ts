@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
 import { OCI_VERSION } from '../spec/oci-runtime.js';
 import { isAlive, namespaceInode, pidsInNamespace, signalProcess } from '../sys/proc.js';
+import { CgroupManager } from '../cgroups/manager.js';
 import { cgroupsOf, statusOf } from './cgroups.js';
 import type { RuntimeContext } from './context.js';
 import { runHooks } from './hooks.js';
@@ -78,6 +79,9 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, force: bo
     record = ctx.store.load(id);
   } catch (err) {
     if (force && err instanceof EngineError && err.code === 'NO_SUCH_CONTAINER') {
+      // a create cut short: the cgroups it made (their processes killed) go with its claim
+      const pending = ctx.store.claimed(id) ? ctx.store.pendingCgroups(id) : undefined;
+      if (pending) await CgroupManager.load(ctx.cgroupLayout(), pending).destroy();
       ctx.store.remove(id);
       return;
     }

@@ -78,6 +78,27 @@ export class StateStore {
     return existsSync(join(this.dir(id), 'state.json'));
   }
 
+  /** Claimed, whether or not its create got as far as a state (a create cut short leaves only the claim). */
+  claimed(id: string): boolean {
+    return existsSync(this.dir(id));
+  }
+
+  /**
+   * The cgroups a create made, kept until its state is saved: a create cut
+   * short (its runtime killed) leaves them to delete, which finds them here.
+   */
+  savePendingCgroups(id: string, record: CgroupRecord): void {
+    writeFileAtomic(join(this.dir(id), 'cgroups.json'), JSON.stringify(record), { mode: 0o600, durable: false });
+  }
+
+  pendingCgroups(id: string): CgroupRecord | undefined {
+    try {
+      return JSON.parse(readFileSync(join(this.dir(id), 'cgroups.json'), 'utf8')) as CgroupRecord;
+    } catch {
+      return undefined;
+    }
+  }
+
   remove(id: string): void {
     rmSync(this.dir(id), { recursive: true, force: true });
   }

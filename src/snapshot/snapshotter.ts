@@ -87,6 +87,8 @@ export interface Snapshotter {
   diff(key: string, options?: DiffOptions): Readable;
   /** Removes a snapshot that has no children. */
   remove(key: string): void;
+  /** Resolves once removed snapshots' trees are gone from disk: remove() deletes them in the background. */
+  removalsSettled(): Promise<void>;
   /** Bytes used by the snapshot's own files (not its parents'). */
   usage(key: string): number;
   /**

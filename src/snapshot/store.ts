@@ -306,9 +306,25 @@ export abstract class DirectorySnapshotter implements Snapshotter {
     return `${this.tmp}/${process.pid}-${randomBytes(8).toString('hex')}`;
   }
 
+  private readonly deleting = new Set<Promise<void>>();
+  /** set while sweeping on open, which deletes at once: a store opened is a clean one */
+  private sweeping = false;
+
   /** Takes a directory out of sight at once (a rename into tmp/), then deletes it in the background. */
   protected discard(path: string): void {
-    removeInBackground(path, this.newTemp());
+    if (this.sweeping) {
+      rmSync(path, { recursive: true, force: true });
+      return;
+    }
+    const deletion = removeInBackground(path, this.newTemp());
+    if (!deletion) return;
+    this.deleting.add(deletion);
+    void deletion.finally(() => this.deleting.delete(deletion));
+  }
+
+  /** Resolves once the trees of removed snapshots are deleted from disk (remove returns before). */
+  async removalsSettled(): Promise<void> {
+    while (this.deleting.size) await Promise.all(this.deleting);
   }
 
   /**
@@ -338,7 +354,13 @@ export abstract class DirectorySnapshotter implements Snapshotter {
     for (const id of this.directoryIds()) {
       if (byId.has(id)) continue;
       const st = lstatSync(this.directoryOf(id), { throwIfNoEntry: false });
-      if (st && now - st.ctimeMs >= this.orphanGraceMs) this.destroy(id);
+      if (!st || now - st.ctimeMs < this.orphanGraceMs) continue;
+      this.sweeping = true;
+      try {
+        this.destroy(id);
+      } finally {
+        this.sweeping = false;
+      }
     }
   }
 }

@@ -37,6 +37,19 @@ export interface BerthAddon {
   umount2(target: string, flags: number): void;
   /** flock(fd, LOCK_EX | LOCK_NB): false when another open file holds the lock. */
   flockNonBlocking(fd: number): boolean;
+  /**
+   * posix_spawn(3) (no fork of the caller): runs `file` with `argv` and this
+   * process's environment, the child's fd i being the caller's fds[i]; signal
+   * dispositions and mask reset. Returns the pid, which must be waitPid'ed
+   * (libuv reaps only its own children).
+   */
+  spawnDetached(file: string, argv: string[], fds: number[]): number;
+  /** waitpid(2) on the thread pool: the raw wait status. */
+  waitPid(pid: number): Promise<number>;
+  /** socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC). */
+  socketPair(): [number, number];
+  /** A close-on-exec memfd with the file's bytes, sealed against any change (berth-init's sealed copy). */
+  sealedCopy(path: string): number;
 }
 
 let loaded: BerthAddon | undefined;

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import type { Duplex } from 'node:stream';
+import { PassThrough, type Duplex } from 'node:stream';
 import { EngineError } from '../errors/engine-error.js';
 import { Err, Msg } from './native-protocol.generated.js';
 import { nativeBinary } from './native-paths.js';
+import { sealedInitFd, spawnDetached, type DetachedChild } from './spawn-detached.js';
 
 export interface InitOptions {
   /** How many fds from 3 on pass to the app (--preserve-fds). */
@@ -42,7 +43,8 @@ export interface InitExit {
  * set up (or failed), `exited` when berth-init itself is gone.
  */
 export class InitProcess {
-  readonly child: ChildProcess;
+  /** Node's child process; none when a launcher was started through spawnDetached. */
+  readonly child: ChildProcess | undefined;
   readonly ready: Promise<number>;
   readonly exited: Promise<InitExit>;
   pid: number | undefined;
@@ -54,10 +56,23 @@ export class InitProcess {
     const base = opts.stdio ?? ['inherit', 'inherit', 'inherit'];
     const preserved = Array.from({ length: opts.preserveFds }, (_, i) => 3 + i);
     const stdio: StdioOptions = [...base, ...preserved, 'pipe'];
-    const direct = { command: nativeBinary('berth-init'), args: [String(3 + opts.preserveFds)] };
+    // a launcher detaches at once and needs no pipes of ours: started without forking this process,
+    // berth-init from the sealed copy, its fd after the sync socket's
+    const detached = opts.launcher && base.every((s): s is 'inherit' | 'ignore' => s !== 'pipe') ? base : undefined;
+    const exe = detached ? sealedInitFd() : undefined;
+    const syncFd = 3 + opts.preserveFds;
+    const direct = exe === undefined ? { command: nativeBinary('berth-init'), args: [String(syncFd)] } : { command: `/proc/self/fd/${syncFd + 1}`, args: [String(syncFd), String(syncFd + 1)] };
     const launch = opts.launcher ? opts.launcher(direct.command, direct.args) : direct;
-    this.child = spawn(launch.command, launch.args, { stdio });
-    this.sync = this.child.stdio[3 + opts.preserveFds] as Duplex;
+    let started: DetachedChild | Error | undefined;
+    if (detached) {
+      try {
+        started = spawnDetached(launch.command, launch.args, detached, opts.preserveFds, exe === undefined ? [] : [exe]);
+      } catch (err) {
+        started = err as Error;
+      }
+    }
+    this.child = detached ? undefined : spawn(launch.command, launch.args, { stdio });
+    this.sync = started instanceof Error ? new PassThrough() : started ? started.sync : (this.child!.stdio[3 + opts.preserveFds] as Duplex);
     let resolveReady!: (pid: number) => void;
     let rejectReady!: (err: unknown) => void;
     this.ready = new Promise<number>((res, rej) => {
@@ -71,15 +86,29 @@ export class InitProcess {
       if (!settled) rejectReady(this.failure);
       settled = true;
     };
+    const cannotStart = (err: Error): EngineError => new EngineError('Unavailable', 'INIT_MISSING', `cannot start berth-init: ${err.message}`, { hint: 'build the native part with: npm ci', cause: err });
+    const diedEarly = (how: string): EngineError => new EngineError('Internal', 'INIT_DIED', `berth-init ended before the container was ready (exit ${how})`);
     this.exited = new Promise<InitExit>((resolve) => {
-      this.child.on('error', (err) => {
-        fail(new EngineError('Unavailable', 'INIT_MISSING', `cannot start berth-init: ${err.message}`, { hint: 'build the native part with: npm ci', cause: err }));
+      if (started instanceof Error) {
+        fail(cannotStart(started));
         resolve({ waitStatus: undefined });
-      });
-      this.child.on('close', (code, signal) => {
-        fail(new EngineError('Internal', 'INIT_DIED', `berth-init ended before the container was ready (exit ${code ?? signal})`));
-        resolve({ waitStatus: this.waitStatus });
-      });
+      } else if (started) {
+        // Node's 'close': the launcher has exited and the sync socket is closed (berth-init is gone)
+        const closed = new Promise<void>((res) => started.sync.once('close', () => res()));
+        void Promise.all([started.exit.catch(() => 0), closed]).then(([status]) => {
+          fail(diedEarly(String(status >> 8)));
+          resolve({ waitStatus: this.waitStatus });
+        });
+      } else {
+        this.child!.on('error', (err) => {
+          fail(cannotStart(err));
+          resolve({ waitStatus: undefined });
+        });
+        this.child!.on('close', (code, signal) => {
+          fail(diedEarly(String(code ?? signal)));
+          resolve({ waitStatus: this.waitStatus });
+        });
+      }
     });
 
     let buf: Buffer = Buffer.alloc(0);

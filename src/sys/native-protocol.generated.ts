@@ -19,6 +19,7 @@ export const Op = {
   NEW_TIME_NS: 5,
   OPEN_EXEC_ROOT: 6,
   PRESERVE_FDS: 7,
+  CGROUP_JOIN: 10,
   CLONE: 19,
   CONSOLE_RELAY: 9,
   SECCOMP_AGENT: 8,

@@ -110,6 +110,11 @@ export class MemorySnapshotter implements Snapshotter {
     return Readable.from([s.changes ?? END_OF_ARCHIVE]);
   }
 
+  /** Removal is synchronous here: nothing is ever pending. */
+  removalsSettled(): Promise<void> {
+    return Promise.resolve();
+  }
+
   remove(key: string): void {
     this.mustGet(key);
     const child = [...this.snaps.values()].find((s) => s.info.parent === key);

@@ -72,7 +72,10 @@ describe('engine: berthd killed while containers start', { skip }, () => {
     const names = Array.from({ length: 20 }, (_, i) => `${prefix}-${i}`);
     // even: long-running; odd: end after a second with exit code i
     const runs = names.map((n, i) => run(d.env, ['run', '-d', '--name', n, 'bth-busybox', 'sh', '-c', i % 2 === 0 ? 'sleep 60' : `sleep 1; exit ${i}`]));
-    await sleep(400);
+    // the kill lands while starts are under way: once the first few containers run (20 CLIs
+    // starting at once on a loaded machine may take a while to reach berthd at all)
+    const runningNow = (): number => d.berth(['ps', '-q']).stdout.split('\n').filter(Boolean).length;
+    for (let waited = 0; waited < 10_000 && runningNow() < 3; waited += 50) await sleep(50);
     const killedAt = new Date().toISOString();
     const first = berthdPids(d.dir);
     assert.equal(first.length, 1);

@@ -77,6 +77,7 @@ describe('snapshotters on the host (root)', { skip }, () => {
       s.remove('sha256:c');
       assert.equal(existsSync(join(root, rw)), false);
       assert.equal(readdirSync(join(root, 'l')).length, 2, 'its short link went with it');
+      await s.removalsSettled();
       assert.deepEqual(readdirSync(join(root, 'tmp')), []);
     });
 
@@ -119,6 +120,7 @@ describe('snapshotters on the host (root)', { skip }, () => {
       const swept = new Overlay2Snapshotter(root, { orphanGraceMs: 0 });
       assert.equal(existsSync(join(root, orphan)), false);
       assert.equal(existsSync(join(root, 'l', 'ORPHANAAAAAAAAAAAAAAAAAAAA')), false);
+      await s.removalsSettled();
       assert.deepEqual(readdirSync(join(root, 'tmp')), [`${process.pid}-beef`], 'a build of a live process stays');
       assert.deepEqual(swept.list().map((i) => [i.key, i.kind]), [['sha256:a', 'committed'], ['sha256:c', 'committed']]);
       assert.ok(existsSync(join(root, rwId, 'diff')));
@@ -142,6 +144,7 @@ describe('snapshotters on the host (root)', { skip }, () => {
       mkdirSync(join(root, 'tmp', `${deadPid()}-cafe`));
       new VfsSnapshotter(root, { orphanGraceMs: 0 });
       assert.equal(existsSync(orphan), false);
+      await s.removalsSettled();
       assert.deepEqual(readdirSync(join(root, 'tmp')), []);
     });
   });

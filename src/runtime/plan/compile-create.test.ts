@@ -47,6 +47,20 @@ describe('compileCreate', () => {
     assert.deepEqual(argsOf(plan, 'CLONE'), [[CLONE_NEW.pid | CLONE_NEW.mount]]);
   });
 
+  it('lets the child join its cgroups itself, opened before any namespace is joined, with no wait for node', () => {
+    const join = { v1Tasks: ['/sys/fs/cgroup/memory/berth/c/tasks', '/sys/fs/cgroup/pids/berth/c/tasks'], v2Dir: '/sys/fs/cgroup/unified/berth/c' };
+    const cgroupns = spec({}, { namespaces: [{ type: 'mount' }, { type: 'cgroup' }, { type: 'network', path: '/run/netns/n' }] });
+    const plan = compileCreate(cgroupns, { ...opts, cgroups: true, cgroupSelfJoin: join }, new FakeHost());
+    assert.deepEqual(argsOf(plan, 'CGROUP_JOIN'), [[0, join.v1Tasks[0]], [0, join.v1Tasks[1]], [1, join.v2Dir]]);
+    assert.ok(names(plan).lastIndexOf('CGROUP_JOIN') < names(plan).indexOf('JOIN_NS'));
+    assert.ok(!argsOf(plan, 'SYNC').some(([id]) => id === 1), 'no PARENT_SETUP sync: nothing for node to do there');
+    assert.ok(names(plan).indexOf('UNSHARE') > names(plan).indexOf('CLONE'));
+    // node joins by pid otherwise, and the child waits for it before its cgroup namespace
+    const byNode = compileCreate(cgroupns, { ...opts, cgroups: true }, new FakeHost());
+    assert.ok(!byNode.has('CGROUP_JOIN'));
+    assert.ok(argsOf(byNode, 'SYNC').some(([id]) => id === 1));
+  });
+
   it('brings up lo in a new network namespace only', () => {
     assert.ok(!compileCreate(spec(), opts, new FakeHost()).has('LOOPBACK_UP'));
     const own = compileCreate(spec({}, { namespaces: [{ type: 'mount' }, { type: 'network' }] }), opts, new FakeHost());

@@ -5,6 +5,7 @@ import { MS } from '../config/mount-options.js';
 import { sysctlPath } from '../config/sysctl.js';
 import { addDevices, addMounts, type RootfsContext } from './compile-rootfs.js';
 import { addLateSeccomp, addProcess, addSeccompAgent, seccompArgs } from './compile-process.js';
+import { addCgroupSelfJoin, type CgroupSelfJoin } from './cgroup-join.js';
 import { CLONE_NEW, sortForJoin } from './namespaces.js';
 import { LaunchPlan } from './plan.js';
 import { Sync } from '../../sys/native-protocol.generated.js';
@@ -24,6 +25,8 @@ export interface CreateOptions {
   cgroups: boolean;
   /** The container's cgroup directories by name under /sys/fs/cgroup, made at the PARENT_SETUP sync point. */
   cgroupDirs?: Record<string, string> | undefined;
+  /** The child joins its cgroups itself (else node does, by pid, when the child exists). */
+  cgroupSelfJoin?: CgroupSelfJoin | undefined;
   /** Who runs the runtime, and where newuidmap/newgidmap are: how the user namespace maps get written. Root when unset. */
   caller?: MapCaller | undefined;
 }
@@ -76,6 +79,7 @@ export function compileCreate(spec: Spec, opts: CreateOptions, host: HostFacts):
   if (process.terminal) addConsole(plan, opts.consoleSocket);
   addSeccompAgent(plan, seccomp);
   plan.add('EXEC_FIFO', opts.execFifo);
+  if (opts.cgroupSelfJoin) addCgroupSelfJoin(plan, opts.cgroupSelfJoin);
   for (const n of sortForJoin(namespaces.filter((n) => n.path))) plan.add('JOIN_NS', CLONE_NEW[n.type], n.path!);
   if (isNew('time')) {
     const o = linux.timeOffsets ?? {};
@@ -91,7 +95,7 @@ export function compileCreate(spec: Spec, opts: CreateOptions, host: HostFacts):
   }
   // a cgroup namespace is rooted where the child is when it is made: after the join
   if (isNew('cgroup')) {
-    if (opts.cgroups) plan.add('SYNC', Sync.PARENT_SETUP);
+    if (opts.cgroups && !opts.cgroupSelfJoin) plan.add('SYNC', Sync.PARENT_SETUP);
     plan.add('UNSHARE', CLONE_NEW.cgroup);
   }
   if (process.oomScoreAdj !== undefined) plan.add('OOM_SCORE_ADJ', String(process.oomScoreAdj));

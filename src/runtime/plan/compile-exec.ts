@@ -2,6 +2,7 @@ import type { Process } from '../../spec/oci-runtime.js';
 import { namespaceInode } from '../../sys/proc.js';
 import { addConsole } from './compile-create.js';
 import { addLateSeccomp, addProcess, addSeccompAgent, seccompArgs } from './compile-process.js';
+import { addCgroupSelfJoin, type CgroupSelfJoin } from './cgroup-join.js';
 import { CLONE_NEW, JOIN_ORDER, NS_PROC_FILE } from './namespaces.js';
 import { Sync } from '../../sys/native-protocol.generated.js';
 import { LaunchPlan } from './plan.js';
@@ -10,6 +11,12 @@ import { LaunchPlan } from './plan.js';
  * JOIN_NS ops for every namespace of `pid` that is not already ours: joining
  * one's own user namespace is an error (EINVAL), the others are no-ops.
  */
+/** Whether a process of ours joining `pid`'s namespaces changes its namespace of this type. */
+export function joinsNamespace(pid: number, type: keyof typeof NS_PROC_FILE): boolean {
+  const theirs = namespaceInode(pid, NS_PROC_FILE[type]);
+  return theirs !== undefined && theirs !== namespaceInode('self', NS_PROC_FILE[type]);
+}
+
 function joinNamespacesOf(plan: LaunchPlan, pid: number): void {
   for (const type of JOIN_ORDER) {
     const file = NS_PROC_FILE[type];
@@ -27,6 +34,8 @@ export interface ExecOptions {
   preserveFds: number;
   /** Wait before exec until node has moved the process into the container's cgroups. */
   joinCgroup: boolean;
+  /** Or the process joins them itself (joinCgroup is then ignored). */
+  cgroupSelfJoin?: CgroupSelfJoin | undefined;
   /** The container's `linux.seccomp`: its processes all run under the filter (as in runc). */
   seccomp?: Record<string, unknown> | undefined;
 }
@@ -39,6 +48,7 @@ export function compileExec(opts: ExecOptions): LaunchPlan {
   if (opts.preserveFds) plan.add('PRESERVE_FDS', opts.preserveFds);
   if (opts.process.terminal) addConsole(plan, opts.consoleSocket);
   addSeccompAgent(plan, seccomp);
+  if (opts.cgroupSelfJoin) addCgroupSelfJoin(plan, opts.cgroupSelfJoin);
   plan.add('OPEN_EXEC_ROOT', `/proc/${opts.pid}/root`);
   joinNamespacesOf(plan, opts.pid);
   plan.add('CLONE', 0);
@@ -46,7 +56,7 @@ export function compileExec(opts: ExecOptions): LaunchPlan {
   if (opts.process.terminal) plan.add('SETUP_TTY', 0);
   addProcess(plan, opts.process, seccomp);
   // node joins the cgroups as soon as the process exists; it must be in them before the app runs
-  if (opts.joinCgroup) plan.add('SYNC', Sync.PARENT_SETUP);
+  if (opts.joinCgroup && !opts.cgroupSelfJoin) plan.add('SYNC', Sync.PARENT_SETUP);
   plan.add('READY');
   addLateSeccomp(plan, opts.process, seccomp);
   plan.add('EXEC');
