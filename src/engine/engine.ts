@@ -262,6 +262,8 @@ export class Engine extends EventEmitter {
 
   /** After an exit: --rm removes, a restart policy restarts (with Docker's doubling back-off from 100 ms). */
   private async afterExit(c: Container): Promise<void> {
+    // Docker's order: oom (its monitor saw the kill), then die; berth reads the kill count at the exit
+    if (c.State.OOMKilled) this.event(c, 'oom');
     this.event(c, 'die', { exitCode: String(c.State.ExitCode) });
     if (c.HostConfig.AutoRemove) {
       await this.remove(c.ID, { volumes: true }).catch((err: unknown) => this.ctx.log.warn(`auto-remove ${c.ID.slice(0, 12)}: ${(err as Error).message}`));

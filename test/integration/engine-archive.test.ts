@@ -201,7 +201,8 @@ describe('engine archive: commit, diff, export and cp against berthd', { skip },
     for (let i = 0; i < 40; i++) {
       const r = d.berth(['cp', `${c}:/tmp/sw/package.json`, '-']);
       if (r.status === 0) {
-        assert.equal(tarFileContent(Buffer.from(r.stdout, 'latin1'), 'package.json'), 'container\n');
+        // the container's own file, maybe caught between its cp's create and write: never the host's
+        assert.match(tarFileContent(Buffer.from(r.stdout, 'latin1'), 'package.json'), /^(container\n)?$/);
       } else {
         assert.match(r.stderr, /No such container:path|Error response from daemon|did not arrive whole/);
       }

@@ -229,11 +229,14 @@ describe('engine: berth against berthd', { skip }, () => {
     ok(['volume', 'rm', vol]);
   });
 
-  it('records an OOM kill', () => {
+  it('records an OOM kill, and reports it as an oom event before die', () => {
     const n = name();
+    const since = String(Math.floor(Date.now() / 1000) - 1);
     const r = d.berth(['run', '--name', n, '-m', '16m', '--memory-swap', '16m', 'bth-busybox', 'sh', '-c', 'head -c 100m /dev/zero | tail']);
     assert.equal(r.status, 137);
     assert.equal(ok(['inspect', '-f', '{{.State.OOMKilled}} {{.State.ExitCode}}', n]), 'true 137\n');
+    const until = String(Math.floor(Date.now() / 1000) + 1);
+    assert.equal(ok(['events', '--since', since, '--until', until, '--filter', `container=${n}`, '--format', '{{.Action}}']), 'create\nstart\noom\ndie\n');
   });
 
   it('joins another container\'s network or the host\'s, and applies --sysctl, --shm-size, --ulimit, --device, --stop-signal', async () => {
