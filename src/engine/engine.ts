@@ -111,9 +111,17 @@ export class Engine extends EventEmitter {
     return 'stopped';
   }
 
+  /** Containers a restart stops: not auto-removed by that stop (Docker restarts a --rm container). */
+  private readonly restarting = new Set<string>();
+
   async restart(ref: string, timeout?: number): Promise<void> {
     const c = this.get(ref);
-    if (c.State.Running) await this.lifecycle.stop(c, timeout);
+    this.restarting.add(c.ID);
+    try {
+      if (c.State.Running) await this.lifecycle.stop(c, timeout);
+    } finally {
+      this.restarting.delete(c.ID);
+    }
     await this.lifecycle.start(c);
     this.event(c, 'restart');
   }
@@ -265,7 +273,7 @@ export class Engine extends EventEmitter {
     // Docker's order: oom (its monitor saw the kill), then die; berth reads the kill count at the exit
     if (c.State.OOMKilled) this.event(c, 'oom');
     this.event(c, 'die', { exitCode: String(c.State.ExitCode) });
-    if (c.HostConfig.AutoRemove) {
+    if (c.HostConfig.AutoRemove && !this.restarting.has(c.ID)) {
       await this.remove(c.ID, { volumes: true }).catch((err: unknown) => this.ctx.log.warn(`auto-remove ${c.ID.slice(0, 12)}: ${(err as Error).message}`));
       return;
     }

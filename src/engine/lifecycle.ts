@@ -64,7 +64,7 @@ export class Lifecycle {
     mkdirSync(runDir, { recursive: true, mode: 0o700 });
     const containerDir = this.ctx.containers.dir(c.ID);
     ensureEtcFiles(containerDir, c.Config.Hostname ?? c.ID.slice(0, 12), c.HostConfig.NetworkMode === 'host');
-    const rootfs = mountContainerRootfs(this.ctx.snapshots, c.ID, containerDir);
+    const rootfs = mountContainerRootfs(this.ctx.snapshots, c.ID, containerDir, { disposable: c.HostConfig.AutoRemove === true });
     let created = false;
     try {
       await this.copyUp(c, rootfs);

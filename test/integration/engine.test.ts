@@ -165,6 +165,17 @@ describe('engine: berth against berthd', { skip }, () => {
     assert.match(r.stdout, /\/dev\/pts\/\d+\r\nxterm\r\n/);
   });
 
+  it('restarts a --rm container in place, and removes it when it stops', () => {
+    const n = name();
+    ok(['run', '-d', '--rm', '--name', n, 'bth-busybox', 'sh', '-c', 'touch /kept; exec sleep 100']);
+    ok(['restart', '-t', '0', n]);
+    assert.equal(ok(['inspect', '-f', '{{.State.Running}} {{.RestartCount}}', n]), 'true 0\n');
+    assert.equal(ok(['exec', n, 'ls', '/kept']), '/kept\n');
+    ok(['stop', '-t', '0', n]);
+    for (let i = 0; i < 100 && d.berth(['inspect', n]).status === 0; i++) execFileSync('sleep', ['0.05']);
+    assert.notEqual(d.berth(['inspect', n]).status, 0, 'removed once stopped');
+  });
+
   it('restarts on failure up to the count, and always until stopped', async () => {
     const n = name();
     ok(['run', '-d', '--name', n, '--restart', 'on-failure:2', 'bth-busybox', 'sh', '-c', 'exit 1']);
