@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, writeSync } from 'node:fs';
+import { addon } from './addon.js';
 import { describe, it } from 'node:test';
 import { nativeBinary } from './native-paths.js';
 import { spawnDetached } from './spawn-detached.js';
@@ -34,6 +35,19 @@ describe('spawnDetached (posix_spawn through the addon)', { skip: built === true
     const child = spawnDetached('/bin/sh', ['-c', 'a=$(readlink /proc/$$/fd/0); b=$(readlink /proc/$$/fd/1); echo "$a $b" >&3'], ['ignore', 'ignore', 'inherit'], 0);
     const [out] = await Promise.all([readAll(child.sync), child.exit]);
     assert.equal(out, '/dev/null /dev/null\n');
+  });
+
+  it('runs a program from a sealed copy passed after the socket, and the copy cannot be written', async () => {
+    const exe = addon().sealedCopy('/bin/sh');
+    try {
+      assert.throws(() => writeSync(exe, 'x', 0), (err: unknown) => (err as { code?: string }).code === 'EPERM');
+      const child = spawnDetached('/proc/self/fd/4', ['-c', 'echo "from a memfd" >&3'], ['ignore', 'ignore', 'ignore'], 0, [exe]);
+      const [out, status] = await Promise.all([readAll(child.sync), child.exit]);
+      assert.equal(out, 'from a memfd\n');
+      assert.equal(status, 0);
+    } finally {
+      closeSync(exe);
+    }
   });
 
   it('says which program could not be started', () => {
