@@ -98,7 +98,7 @@ async function exportTo(client: EngineClient, ref: string, output: string | unde
 
 /** Adds commit, diff, export and cp, at the top and under `berth container`. */
 export function addArchiveCommands(program: Command, env: CommandEnv): void {
-  const { io } = env;
+  const { io, want } = env;
   const { act } = actions(env);
   const usage = (cmd: Command, text: string): EngineError =>
     plain(`"berth ${cmd.name()}" requires ${text}.\nSee 'berth ${cmd.name()} --help'.\n\nUsage:  berth ${cmd.name()} ${cmd.usage()}\n\n${cmd.description().replace(/^./, (c) => c.toUpperCase())}`);
@@ -169,13 +169,15 @@ export function addArchiveCommands(program: Command, env: CommandEnv): void {
         }),
       );
 
-  commitCmd(program.command('commit').description("create a new image from a container's changes"));
-  diffCmd(program.command('diff').description("inspect changes to files or directories on a container's filesystem"));
-  exportCmd(program.command('export').description("export a container's filesystem as a tar archive"));
-  cpCmd(program.command('cp').description('copy files/folders between a container and the local filesystem'));
-  const container = program.commands.find((c) => c.name() === 'container') ?? program.command('container').description('manage containers');
-  commitCmd(container.command('commit').description("create a new image from a container's changes"));
-  diffCmd(container.command('diff').description("inspect changes to files or directories on a container's filesystem"));
-  exportCmd(container.command('export').description("export a container's filesystem as a tar archive"));
-  cpCmd(container.command('cp').description('copy files/folders between a container and the local filesystem'));
+  if (want('commit')) commitCmd(program.command('commit').description("create a new image from a container's changes"));
+  if (want('diff')) diffCmd(program.command('diff').description("inspect changes to files or directories on a container's filesystem"));
+  if (want('export')) exportCmd(program.command('export').description("export a container's filesystem as a tar archive"));
+  if (want('cp')) cpCmd(program.command('cp').description('copy files/folders between a container and the local filesystem'));
+  if (want('container')) {
+    const container = program.commands.find((c) => c.name() === 'container') ?? program.command('container').description('manage containers');
+    commitCmd(container.command('commit').description("create a new image from a container's changes"));
+    diffCmd(container.command('diff').description("inspect changes to files or directories on a container's filesystem"));
+    exportCmd(container.command('export').description("export a container's filesystem as a tar archive"));
+    cpCmd(container.command('cp').description('copy files/folders between a container and the local filesystem'));
+  }
 }

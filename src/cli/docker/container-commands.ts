@@ -17,6 +17,8 @@ export interface CommandEnv {
   io: SessionIo & { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream; stdin: NodeJS.ReadStream };
   client: () => Promise<EngineClient>;
   setExitCode: (code: number) => void;
+  /** Whether to add the top-level command of this name (and its subcommands): buildProgram adds only those a command line needs. */
+  want: (name: string) => boolean;
 }
 
 /** docker's exit code for a start that failed: 127 not found, 126 not executable, 125 otherwise. */
@@ -158,7 +160,7 @@ async function attach(env: CommandEnv, ref: string, o: { stdin?: boolean; sigPro
 
 /** Adds docker's container and volume commands to the program. */
 export function addContainerCommands(program: Command, env: CommandEnv): void {
-  const { io, setExitCode } = env;
+  const { io, setExitCode, want } = env;
   const { print, act, report } = actions(env);
   /** run and create print their errors docker's way, with docker's exit codes */
   const runAct = (command: 'run' | 'create', fn: (image: string, args: string[], flags: RunFlags) => Promise<number>) => async (image: string, args: string[], flags: RunFlags): Promise<void> => {
@@ -176,14 +178,16 @@ export function addContainerCommands(program: Command, env: CommandEnv): void {
     }
   };
 
-  addRunOptions(program.command('run'), 'run').action(runAct('run', (image, args, flags) => run(env, image, args, flags)));
-  addRunOptions(program.command('create'), 'create').action(
-    runAct('create', async (image, args, flags) => {
-      const req = buildRunRequest(flags, image, args, { command: 'create', env: process.env });
-      print(`${await createContainer(env, await env.client(), req)}\n`);
-      return 0;
-    }),
-  );
+  if (want('run')) addRunOptions(program.command('run'), 'run').action(runAct('run', (image, args, flags) => run(env, image, args, flags)));
+  if (want('create')) {
+    addRunOptions(program.command('create'), 'create').action(
+      runAct('create', async (image, args, flags) => {
+        const req = buildRunRequest(flags, image, args, { command: 'create', env: process.env });
+        print(`${await createContainer(env, await env.client(), req)}\n`);
+        return 0;
+      }),
+    );
+  }
 
   const psCmd = (cmd: Command): Command =>
     cmd
@@ -196,7 +200,7 @@ export function addContainerCommands(program: Command, env: CommandEnv): void {
       .option('-q, --quiet', 'only display container IDs')
       .option('-s, --size', 'display total file sizes')
       .action(act(async (o: PsFlags & { trunc?: boolean }) => print(await ps(await env.client(), { ...o, noTrunc: o.trunc === false }))));
-  psCmd(program.command('ps').description('list containers'));
+  if (want('ps')) psCmd(program.command('ps').description('list containers'));
 
   const startCmd = (cmd: Command): Command =>
     cmd
@@ -221,22 +225,22 @@ export function addContainerCommands(program: Command, env: CommandEnv): void {
           return 0;
         }),
       );
-  startCmd(program.command('start').description('start one or more stopped containers'));
+  if (want('start')) startCmd(program.command('start').description('start one or more stopped containers'));
 
   const stopCmd = (cmd: Command, name: 'stop' | 'restart'): Command =>
     cmd
       .argument('<container...>')
       .option('-t, --time <seconds>', 'seconds to wait for stop before killing it', (v) => Number(v))
       .action(act(async (refs: string[], o: { time?: number }) => report(await eachContainer(refs, async (ref) => void (await (await env.client()).post(path(ref, `/${name}`), undefined, { query: { t: o.time } }))))));
-  stopCmd(program.command('stop').description('stop one or more running containers'), 'stop');
-  stopCmd(program.command('restart').description('restart one or more containers'), 'restart');
+  if (want('stop')) stopCmd(program.command('stop').description('stop one or more running containers'), 'stop');
+  if (want('restart')) stopCmd(program.command('restart').description('restart one or more containers'), 'restart');
 
   const killCmd = (cmd: Command): Command =>
     cmd
       .argument('<container...>')
       .option('-s, --signal <signal>', 'signal to send to the container', 'KILL')
       .action(act(async (refs: string[], o: { signal: string }) => report(await eachContainer(refs, async (ref) => void (await (await env.client()).post(path(ref, '/kill'), undefined, { query: { signal: o.signal } }))))));
-  killCmd(program.command('kill').description('kill one or more running containers'));
+  if (want('kill')) killCmd(program.command('kill').description('kill one or more running containers'));
 
   const rmCmd = (cmd: Command): Command =>
     cmd
@@ -244,7 +248,7 @@ export function addContainerCommands(program: Command, env: CommandEnv): void {
       .option('-f, --force', 'force the removal of a running container (uses SIGKILL)')
       .option('-v, --volumes', 'remove anonymous volumes associated with the container')
       .action(act(async (refs: string[], o: { force?: boolean; volumes?: boolean }) => report(await eachContainer(refs, async (ref) => void (await (await env.client()).delete(path(ref), { query: { force: o.force ? 1 : undefined, v: o.volumes ? 1 : undefined } }))))));
-  rmCmd(program.command('rm').description('remove one or more containers'));
+  if (want('rm')) rmCmd(program.command('rm').description('remove one or more containers'));
 
   const logsCmd = (cmd: Command): Command =>
     cmd
@@ -256,7 +260,7 @@ export function addContainerCommands(program: Command, env: CommandEnv): void {
       .option('-t, --timestamps', 'show timestamps')
       .option('--details', 'show extra details provided to logs')
       .action(act(async (ref: string, o: LogsFlags) => logs(env, ref, o)));
-  logsCmd(program.command('logs').description('fetch the logs of a container'));
+  if (want('logs')) logsCmd(program.command('logs').description('fetch the logs of a container'));
 
   const waitCmd = (cmd: Command): Command =>
     cmd.argument('<container...>').action(
@@ -276,10 +280,10 @@ export function addContainerCommands(program: Command, env: CommandEnv): void {
         return failed ? 1 : 0;
       }),
     );
-  waitCmd(program.command('wait').description('block until one or more containers stop, then print their exit codes'));
+  if (want('wait')) waitCmd(program.command('wait').description('block until one or more containers stop, then print their exit codes'));
 
   const renameCmd = (cmd: Command): Command => cmd.argument('<container>').argument('<new-name>').action(act(async (ref: string, name: string) => (await env.client()).post(path(ref, '/rename'), undefined, { query: { name } })));
-  renameCmd(program.command('rename').description('rename a container'));
+  if (want('rename')) renameCmd(program.command('rename').description('rename a container'));
 
   const execCmd = (cmd: Command): Command =>
     cmd
@@ -294,7 +298,7 @@ export function addContainerCommands(program: Command, env: CommandEnv): void {
       .option('-u, --user <user>', 'username or UID (format: <name|uid>[:<group|gid>])')
       .option('-w, --workdir <dir>', 'working directory inside the container')
       .action(act(async (ref: string, command: string[], o: Parameters<typeof exec>[3]) => exec(env, ref, command, o)));
-  execCmd(program.command('exec').description('run a command in a running container'));
+  if (want('exec')) execCmd(program.command('exec').description('run a command in a running container'));
 
   const attachCmd = (cmd: Command): Command =>
     cmd
@@ -303,7 +307,7 @@ export function addContainerCommands(program: Command, env: CommandEnv): void {
       .option('--sig-proxy', 'proxy all received signals to the process', true)
       .option('--detach-keys <keys>', 'override the key sequence for detaching a container')
       .action(act(async (ref: string, o: { stdin?: boolean; sigProxy?: boolean }) => attach(env, ref, o)));
-  attachCmd(program.command('attach').description("attach local standard input, output, and error streams to a running container"));
+  if (want('attach')) attachCmd(program.command('attach').description("attach local standard input, output, and error streams to a running container"));
 
   const inspectCmd = (cmd: Command): Command =>
     cmd
@@ -312,22 +316,24 @@ export function addContainerCommands(program: Command, env: CommandEnv): void {
       .option('-s, --size', 'display total file sizes')
       .action(act(async (refs: string[], o: { format?: string; size?: boolean }) => report(await inspectContainers(await env.client(), refs, o.format, o.size))));
 
-  const container = program.command('container').description('manage containers');
-  addRunOptions(container.command('run'), 'run').action(runAct('run', (image, args, flags) => run(env, image, args, flags)));
-  psCmd(container.command('ls').alias('ps').alias('list').description('list containers'));
-  startCmd(container.command('start').description('start one or more stopped containers'));
-  stopCmd(container.command('stop').description('stop one or more running containers'), 'stop');
-  stopCmd(container.command('restart').description('restart one or more containers'), 'restart');
-  killCmd(container.command('kill').description('kill one or more running containers'));
-  rmCmd(container.command('rm').description('remove one or more containers'));
-  logsCmd(container.command('logs').description('fetch the logs of a container'));
-  waitCmd(container.command('wait').description('block until one or more containers stop'));
-  renameCmd(container.command('rename').description('rename a container'));
-  execCmd(container.command('exec').description('run a command in a running container'));
-  attachCmd(container.command('attach').description('attach to a running container'));
-  inspectCmd(container.command('inspect').description('display detailed information on one or more containers'));
+  if (want('container')) {
+    const container = program.command('container').description('manage containers');
+    addRunOptions(container.command('run'), 'run').action(runAct('run', (image, args, flags) => run(env, image, args, flags)));
+    psCmd(container.command('ls').alias('ps').alias('list').description('list containers'));
+    startCmd(container.command('start').description('start one or more stopped containers'));
+    stopCmd(container.command('stop').description('stop one or more running containers'), 'stop');
+    stopCmd(container.command('restart').description('restart one or more containers'), 'restart');
+    killCmd(container.command('kill').description('kill one or more running containers'));
+    rmCmd(container.command('rm').description('remove one or more containers'));
+    logsCmd(container.command('logs').description('fetch the logs of a container'));
+    waitCmd(container.command('wait').description('block until one or more containers stop'));
+    renameCmd(container.command('rename').description('rename a container'));
+    execCmd(container.command('exec').description('run a command in a running container'));
+    attachCmd(container.command('attach').description('attach to a running container'));
+    inspectCmd(container.command('inspect').description('display detailed information on one or more containers'));
+  }
 
-  addVolumeCommands(program, env, act, report, print);
+  if (want('volume')) addVolumeCommands(program, env, act, report, print);
 }
 
 function addVolumeCommands(program: Command, env: CommandEnv, act: Actions['act'], report: Actions['report'], print: Actions['print']): void {

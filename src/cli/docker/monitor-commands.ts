@@ -23,7 +23,7 @@ const collect = (v: string, prev: string[]): string[] => [...prev, v];
  * system-format.ts).
  */
 export function addMonitorCommands(program: Command, env: CommandEnv): void {
-  const { io } = env;
+  const { io, want } = env;
   const { print, act } = actions(env);
   const each = (action: 'pause' | 'unpause') =>
     act(async (refs: string[]) => {
@@ -91,29 +91,35 @@ export function addMonitorCommands(program: Command, env: CommandEnv): void {
         }),
       );
 
-  pauseCmd(program.command('pause').description('pause all processes within one or more containers'));
-  unpauseCmd(program.command('unpause').description('unpause all processes within one or more containers'));
-  topCmd(program.command('top').description('display the running processes of a container'));
-  statsCmd(program.command('stats').description('display a live stream of container(s) resource usage statistics'));
-  eventsCmd(program.command('events').description('get real time events from the server'));
-  infoCmd(program.command('info').description('display system-wide information'));
-  program
-    .command('version')
-    .description('show the berth version information')
-    .option('-f, --format <format>', 'format the output using the given Go template')
-    .action(act(async (o: { format?: string }) => version(env, o.format)));
+  if (want('pause')) pauseCmd(program.command('pause').description('pause all processes within one or more containers'));
+  if (want('unpause')) unpauseCmd(program.command('unpause').description('unpause all processes within one or more containers'));
+  if (want('top')) topCmd(program.command('top').description('display the running processes of a container'));
+  if (want('stats')) statsCmd(program.command('stats').description('display a live stream of container(s) resource usage statistics'));
+  if (want('events')) eventsCmd(program.command('events').description('get real time events from the server'));
+  if (want('info')) infoCmd(program.command('info').description('display system-wide information'));
+  if (want('version')) {
+    program
+      .command('version')
+      .description('show the berth version information')
+      .option('-f, --format <format>', 'format the output using the given Go template')
+      .action(act(async (o: { format?: string }) => version(env, o.format)));
+  }
 
-  const container = program.commands.find((c) => c.name() === 'container') ?? program.command('container').description('manage containers');
-  pauseCmd(container.command('pause').description('pause all processes within one or more containers'));
-  unpauseCmd(container.command('unpause').description('unpause all processes within one or more containers'));
-  topCmd(container.command('top').description('display the running processes of a container'));
-  statsCmd(container.command('stats').description('display a live stream of container(s) resource usage statistics'));
-  pruneCmd(container.command('prune').description('remove all stopped containers'));
+  if (want('container')) {
+    const container = program.commands.find((c) => c.name() === 'container') ?? program.command('container').description('manage containers');
+    pauseCmd(container.command('pause').description('pause all processes within one or more containers'));
+    unpauseCmd(container.command('unpause').description('unpause all processes within one or more containers'));
+    topCmd(container.command('top').description('display the running processes of a container'));
+    statsCmd(container.command('stats').description('display a live stream of container(s) resource usage statistics'));
+    pruneCmd(container.command('prune').description('remove all stopped containers'));
+  }
 
-  const system = program.command('system').description('manage berth');
-  dfCmd(system.command('df').description('show berth disk usage'));
-  infoCmd(system.command('info').description('display system-wide information'));
-  eventsCmd(system.command('events').description('get real time events from the server'));
+  if (want('system')) {
+    const system = program.command('system').description('manage berth');
+    dfCmd(system.command('df').description('show berth disk usage'));
+    infoCmd(system.command('info').description('display system-wide information'));
+    eventsCmd(system.command('events').description('get real time events from the server'));
+  }
 }
 
 async function confirm(env: CommandEnv, question: string): Promise<boolean> {

@@ -22,8 +22,41 @@ export interface Io {
  * on first use when berth runs as root and none answers: daemon-start.ts).
  * Handlers return text; this file prints it and turns errors into docker's
  * exit codes (1 for these commands).
+ *
+ * Given the command line (process.argv), the program has only the command
+ * it names (see neededCommand): setting up all of them in commander (run's
+ * and create's hundred flags each…) took longer than the rest of berth's
+ * start. Without it, or for anything else, every command is there.
  */
-export function buildProgram(io: Io, setExitCode: (code: number) => void): Command {
+export function buildProgram(io: Io, setExitCode: (code: number) => void, argv?: readonly string[]): Command {
+  const needed = argv === undefined ? undefined : neededCommand(argv.slice(2));
+  if (needed !== undefined) {
+    const program = makeProgram(io, setExitCode, (name) => name === needed);
+    // a name that is no command's (an alias, a typo, help): all of them, for commander's help and suggestions
+    if (needed === null || program.commands.length > 0) return program;
+  }
+  return makeProgram(io, setExitCode, () => true);
+}
+
+/**
+ * Which command of berth a command line needs (its arguments after `berth`):
+ * the first word after berth's own options; null for --version, which
+ * commander answers before it looks at a command; undefined (all of them)
+ * for --help, no command, or any option it does not know here.
+ */
+export function neededCommand(args: readonly string[]): string | null | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '-H' || arg === '--host' || arg === '--data-root') i++; // their value, whatever it looks like
+    else if (arg === '-v' || arg === '--version') return null;
+    else if (arg.startsWith('--host=') || arg.startsWith('--data-root=') || arg.startsWith('-H')) continue;
+    else if (arg.startsWith('-')) return undefined;
+    else return arg;
+  }
+  return undefined;
+}
+
+function makeProgram(io: Io, setExitCode: (code: number) => void, want: (name: string) => boolean): Command {
   const program = new Command('berth')
     .description('a Docker-compatible container engine')
     .version(`berth version ${VERSION}`, '-v, --version')
@@ -101,35 +134,39 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
         }),
       );
 
-  imagesCmd(program.command('images').description('list images'));
-  program
-    .command('inspect')
-    .description('return low-level information on containers, images and volumes')
-    .argument('<name...>')
-    .option('-f, --format <format>', 'format the output with a Go template')
-    .option('-s, --size', 'display total file sizes if the type is container')
-    .option('--type <type>', 'return JSON for the given type only (container, image, volume)')
-    .action(act(async (names: string[], o: { format?: string; type?: string }) => report(await inspectObjects(await client(), names, o.format, o.type))));
-  historyCmd(program.command('history').description('show the history of an image'));
-  rmiCmd(program.command('rmi').description('remove one or more images'));
-  tagCmd(program.command('tag').description('create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'));
-  importCmd(program.command('import').description('import the contents from a tarball to create a filesystem image'));
-  saveCmd(program.command('save').description('save one or more images to a tar archive (streamed to STDOUT by default)'));
-  loadCmd(program.command('load').description('load an image from a tar archive or STDIN'));
+  if (want('images')) imagesCmd(program.command('images').description('list images'));
+  if (want('inspect')) {
+    program
+      .command('inspect')
+      .description('return low-level information on containers, images and volumes')
+      .argument('<name...>')
+      .option('-f, --format <format>', 'format the output with a Go template')
+      .option('-s, --size', 'display total file sizes if the type is container')
+      .option('--type <type>', 'return JSON for the given type only (container, image, volume)')
+      .action(act(async (names: string[], o: { format?: string; type?: string }) => report(await inspectObjects(await client(), names, o.format, o.type))));
+  }
+  if (want('history')) historyCmd(program.command('history').description('show the history of an image'));
+  if (want('rmi')) rmiCmd(program.command('rmi').description('remove one or more images'));
+  if (want('tag')) tagCmd(program.command('tag').description('create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'));
+  if (want('import')) importCmd(program.command('import').description('import the contents from a tarball to create a filesystem image'));
+  if (want('save')) saveCmd(program.command('save').description('save one or more images to a tar archive (streamed to STDOUT by default)'));
+  if (want('load')) loadCmd(program.command('load').description('load an image from a tar archive or STDIN'));
 
-  const image = program.command('image').description('manage images');
-  imagesCmd(image.command('ls').alias('list').description('list images'));
-  inspectCmd(image.command('inspect').description('display detailed information on one or more images'));
-  historyCmd(image.command('history').description('show the history of an image'));
-  rmiCmd(image.command('rm').alias('remove').description('remove one or more images'));
-  tagCmd(image.command('tag').description('create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'));
-  importCmd(image.command('import').description('import the contents from a tarball to create a filesystem image'));
-  saveCmd(image.command('save').description('save one or more images to a tar archive'));
-  loadCmd(image.command('load').description('load an image from a tar archive or STDIN'));
-  pruneCmd(image.command('prune').description('remove unused images'));
-  addContainerCommands(program, { io, client, setExitCode });
-  addArchiveCommands(program, { io, client, setExitCode });
-  addMonitorCommands(program, { io, client, setExitCode });
+  if (want('image')) {
+    const image = program.command('image').description('manage images');
+    imagesCmd(image.command('ls').alias('list').description('list images'));
+    inspectCmd(image.command('inspect').description('display detailed information on one or more images'));
+    historyCmd(image.command('history').description('show the history of an image'));
+    rmiCmd(image.command('rm').alias('remove').description('remove one or more images'));
+    tagCmd(image.command('tag').description('create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'));
+    importCmd(image.command('import').description('import the contents from a tarball to create a filesystem image'));
+    saveCmd(image.command('save').description('save one or more images to a tar archive'));
+    loadCmd(image.command('load').description('load an image from a tar archive or STDIN'));
+    pruneCmd(image.command('prune').description('remove unused images'));
+  }
+  addContainerCommands(program, { io, client, setExitCode, want });
+  addArchiveCommands(program, { io, client, setExitCode, want });
+  addMonitorCommands(program, { io, client, setExitCode, want });
   return program;
 }
 
