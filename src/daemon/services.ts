@@ -42,7 +42,7 @@ export function openServices(paths: DaemonPaths, log: Logger = new Logger(undefi
   mkdirSync(runRoot, { recursive: true, mode: 0o700 });
   const content = new LocalContentStore(join(dataRoot, 'content'));
   const snapshots = createSnapshotter(dataRoot);
-  const containers = new ContainerStore(join(dataRoot, 'containers'));
+  const containers = new ContainerStore(join(dataRoot, 'containers'), (m) => log.warn(m));
   const volumes = new VolumeStore(join(dataRoot, 'volumes'));
   const images = new ImageService({
     content,

@@ -113,11 +113,11 @@ async function createReserved(ctx: EngineContext, req: CreateRequest, resolveMou
       ResolvConfPath: etc.resolvConfPath,
       Runtime: hostConfig.Runtime || 'berth',
     };
-    ctx.containers.save(container);
+    await ctx.containers.save(container); // on disk before the ID is given out
     return { Id: id, Warnings: adapted.warnings };
   } catch (err) {
     if (layers) removeContainerLayers(ctx.snapshots, id);
-    ctx.containers.remove(id);
+    await ctx.containers.remove(id);
     throw err;
   }
 }

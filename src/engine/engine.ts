@@ -167,7 +167,7 @@ export class Engine extends EventEmitter {
     removeContainerLayers(this.ctx.snapshots, c.ID);
     rmSync(runDirOf(this.ctx, c.ID), { recursive: true, force: true });
     if (opts.volumes) await this.removeVolumes(c);
-    this.ctx.containers.remove(c.ID);
+    await this.ctx.containers.remove(c.ID);
     for (const wake of this.removeWaiters.get(c.ID) ?? []) wake();
     this.removeWaiters.delete(c.ID);
     this.backoff.delete(c.ID);

@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
-import { writeFileAtomic } from '../lib/atomic-write.js';
+import { writeFileAtomicAsync } from '../lib/atomic-write.js';
 import { removeInBackground } from '../lib/fs.js';
 import type { Container } from './container.js';
 
@@ -29,7 +29,10 @@ export class ContainerStore {
   /** names taken by creates in progress (their records are not saved yet) */
   private readonly reserved = new Map<string, string>();
 
-  constructor(readonly root: string) {
+  constructor(
+    readonly root: string,
+    private readonly log: (message: string) => void = () => undefined,
+  ) {
     mkdirSync(root, { recursive: true, mode: 0o700 });
     for (const id of readdirSync(root)) {
       if (id.startsWith(TRASH)) rmSync(join(root, id), { recursive: true, force: true }); // a removal cut short
@@ -55,10 +58,33 @@ export class ContainerStore {
     return dir;
   }
 
-  /** Writes a container's record; the first save registers it. */
-  save(c: Container): void {
-    writeFileAtomic(join(this.dir(c.ID), 'config.v2.json'), JSON.stringify(c), 0o600);
+  /** each container's record writes, in the order made */
+  private readonly writes = new Map<string, Promise<void>>();
+
+  /**
+   * Registers a container's record at once (the first save registers it)
+   * and writes it: atomically and durably, in order with its other saves,
+   * off the event loop (an fsync there costs every other request its
+   * duration). What must be on disk before an answer awaits the result;
+   * the result never rejects: a failed write is logged.
+   */
+  save(c: Container): Promise<void> {
     this.index(c);
+    const json = JSON.stringify(c);
+    const path = join(this.dir(c.ID), 'config.v2.json');
+    const write = (this.writes.get(c.ID) ?? Promise.resolve())
+      .then(() => writeFileAtomicAsync(path, json, { mode: 0o600 }))
+      .catch((err: unknown) => this.log(`container ${c.ID.slice(0, 12)}: save its record: ${(err as Error).message}`));
+    this.writes.set(c.ID, write);
+    void write.then(() => {
+      if (this.writes.get(c.ID) === write) this.writes.delete(c.ID);
+    });
+    return write;
+  }
+
+  /** Every record write begun so far is done (at shutdown). */
+  async flush(): Promise<void> {
+    while (this.writes.size) await Promise.all(this.writes.values());
   }
 
   private index(c: Container): void {
@@ -95,10 +121,11 @@ export class ContainerStore {
     return this.byName.has(`/${name}`) || this.reserved.has(`/${name}`);
   }
 
-  remove(id: string): void {
+  async remove(id: string): Promise<void> {
     const c = this.byId.get(id);
     if (c) this.byName.delete(c.Name);
     this.byId.delete(id);
+    await this.writes.get(id); // a record write still under way would find its directory gone
     removeInBackground(this.dir(id), join(this.root, `${TRASH}${id}`));
   }
 
