@@ -2,7 +2,7 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
 import type { LinuxResources } from '../spec/oci-resources.js';
-import { CgroupDir, makeCgroupDir, removeCgroupDir } from '../sys/cgroupfs.js';
+import { CgroupDir, makeCgroupDir, makeCgroupDirAsync, removeCgroupDir, removeCgroupDirAsync } from '../sys/cgroupfs.js';
 import { signalProcess } from '../sys/proc.js';
 import type { ApplyOptions, Controller } from './controller.js';
 import { dirIn, UNIFIED_KEY, type CgroupLayout } from './layout.js';
@@ -75,6 +75,30 @@ export class CgroupManager {
       }
     } catch (err) {
       // just made, so empty: they go at once
+      for (const d of [...manager.record.created].reverse()) removeCgroupDir(d);
+      throw err;
+    }
+    return manager;
+  }
+
+  /**
+   * create(), with every hierarchy's directories made at once on the thread
+   * pool: a dozen mkdirs, each taking the kernel's cgroup_mutex, stay off
+   * the event loop.
+   */
+  static async createAsync(layout: CgroupLayout, id: string, cgroupsPath: string | undefined, own: Map<string, string>, options: CgroupManagerOptions = {}): Promise<CgroupManager> {
+    const dirs = CgroupManager.dirsFor(layout, id, cgroupsPath, own);
+    const shared = cgroupsPath ? [] : Object.values(dirs).map((d) => dirname(d));
+    const manager = new CgroupManager(layout, { dirs, created: [], shared }, options);
+    const made = await Promise.allSettled(Object.values(dirs).map((dir) => mkdirParentsAsync(dir, manager.record.created)));
+    const failed = made.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    try {
+      if (failed) throw failed.reason;
+      for (const [key, dir] of Object.entries(dirs)) {
+        const h = layout.v1.find((x) => x.key === key);
+        if (h && h.subsystems.includes('cpuset')) initCpusetParents(pathBelow(h.mountPoint, dir).map((d) => new CgroupDir(d)));
+      }
+    } catch (err) {
       for (const d of [...manager.record.created].reverse()) removeCgroupDir(d);
       throw err;
     }
@@ -254,17 +278,26 @@ export class CgroupManager {
     // Children first. The container's own cgroup is busy for a moment while
     // its last process exits; a parent such as /berth that another container
     // still uses stays (the last container out removes it).
+    // each hierarchy on its own, all at once (rmdirs on the thread pool)
     const leaves = new Set(Object.values(this.record.dirs));
     const left: string[] = [];
-    for (const path of [...this.record.created].reverse()) {
-      let gone = removeCgroupDir(path);
-      for (let i = 0; i < 50 && !gone && leaves.has(path); i++) {
-        await sleep(10);
-        gone = removeCgroupDir(path);
+    const removeChain = async (chain: string[]): Promise<void> => {
+      for (const path of chain) {
+        let gone = await removeCgroupDirAsync(path);
+        for (let i = 0; i < 50 && !gone && leaves.has(path); i++) {
+          await sleep(10);
+          gone = await removeCgroupDirAsync(path);
+        }
+        if (!gone && leaves.has(path)) left.push(path);
       }
-      if (!gone && leaves.has(path)) left.push(path);
+    };
+    const byHierarchy = new Map<string, string[]>();
+    for (const path of [...this.record.created].reverse()) {
+      const leaf = [...leaves].find((l) => l === path || l.startsWith(`${path}/`)) ?? path;
+      byHierarchy.set(leaf, [...(byHierarchy.get(leaf) ?? []), path]);
     }
-    for (const parent of this.record.shared ?? []) removeCgroupDir(parent); // still in use: left to the last one out
+    await Promise.all([...byHierarchy.values()].map(removeChain));
+    await Promise.all((this.record.shared ?? []).map((parent) => removeCgroupDirAsync(parent).catch(() => false))); // still in use: left to the last one out
     if (left.length) throw new EngineError('Internal', 'CGROUP_BUSY', `cgroups still in use, not removed: ${left.join(', ')}`, { hint: 'a process outlived the container; kill it and delete again' });
   }
 }
@@ -294,6 +327,20 @@ function mkdirParents(path: string, created: string[]): string[] {
         }
       }
       return made;
+    } catch (err) {
+      if (attempt >= 5 || !(err instanceof EngineError && errnoOf(err.cause) === 'ENOENT')) throw err;
+    }
+  }
+}
+
+/** mkdirParents on the thread pool, for one hierarchy (parents still before children in `created`). */
+async function mkdirParentsAsync(path: string, created: string[]): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const missing: string[] = [];
+    for (let d = path; !new CgroupDir(d).exists(); d = dirname(d)) missing.unshift(d);
+    try {
+      for (const d of missing) if (await makeCgroupDirAsync(d)) created.push(d);
+      return;
     } catch (err) {
       if (attempt >= 5 || !(err instanceof EngineError && errnoOf(err.cause) === 'ENOENT')) throw err;
     }

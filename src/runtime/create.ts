@@ -1,5 +1,6 @@
 import { warmCgroupMigration } from '../cgroups/migration-warmup.js';
 import { userInfo } from 'node:os';
+import { dirname } from 'node:path';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
 import { writeFileAtomic } from '../lib/atomic-write.js';
 import { OCI_VERSION, type Spec, type State } from '../spec/oci-runtime.js';
@@ -103,12 +104,14 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest): 
   );
   ctx.store.reserve(req.id);
   const stateFor = (pid: number): State => ({ ociVersion: OCI_VERSION, id: req.id, status: 'creating', pid, bundle: bundle.dir, annotations: spec.annotations ?? {} });
-  // The directories first, the slow part (the kernel's first migration waits
-  // for an RCU grace period) when the child exists, overlapping its setup.
+  // The cgroups before the child: it joins them first thing (or node does, by pid). Where
+  // they go is noted before they are made, so a create cut short anywhere leaves none behind.
   let cgroups: CgroupManager | undefined;
   try {
     if (useCgroups) {
-      cgroups = createCgroups(ctx, req.id, spec);
+      const dirs = cgroupDirsFor(ctx, req.id, spec);
+      ctx.store.savePendingCgroups(req.id, { dirs, created: Object.values(dirs), shared: spec.linux?.cgroupsPath ? [] : Object.values(dirs).map((d) => dirname(d)) });
+      cgroups = await createCgroups(ctx, req.id, spec);
       ctx.store.savePendingCgroups(req.id, cgroups.record);
     }
   } catch (err) {

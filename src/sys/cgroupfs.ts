@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
 
@@ -140,6 +140,30 @@ export function makeCgroupDir(path: string): boolean {
   } catch (err) {
     if (errnoOf(err) === 'EEXIST') return false;
     throw new EngineError('Internal', 'CGROUP_MKDIR', `create cgroup ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** makeCgroupDir on the thread pool. */
+export async function makeCgroupDirAsync(path: string): Promise<boolean> {
+  try {
+    await mkdir(path);
+    return true;
+  } catch (err) {
+    if (errnoOf(err) === 'EEXIST') return false;
+    throw new EngineError('Internal', 'CGROUP_MKDIR', `create cgroup ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** removeCgroupDir on the thread pool. */
+export async function removeCgroupDirAsync(path: string): Promise<boolean> {
+  try {
+    await rmdir(path);
+    return true;
+  } catch (err) {
+    const errno = errnoOf(err);
+    if (errno === 'ENOENT') return true;
+    if (errno === 'EBUSY') return false;
+    throw new EngineError('Internal', 'CGROUP_RMDIR', `remove cgroup ${path}: ${(err as Error).message}`, { cause: err });
   }
 }
 
