@@ -109,7 +109,8 @@ berth_shim=$(avg_rss "berth-shim --dir $work/berth-run")
 docker_shim=$(avg_rss "containerd-shim-runc-v2 .*$work/docker-exec|containerd-shim-runc-v2 -namespace moby")
 for i in $(seq 1 10); do $berth rm -f "bench-idle-$i" >/dev/null; $ondocker rm -f "bench-idle-$i" >/dev/null; done
 $berth rm -f bench-exec >/dev/null; $ondocker rm -f bench-exec >/dev/null
-sleep 2
+# idle: 10 s without requests (berthd gives a burst's memory back after a few quiet seconds: src/lib/idle-gc.ts)
+sleep 10
 berthd_rss=$(rss_of "$berthd_pid")
 containerd_pid=$(pgrep -f "containerd --config $work/docker-exec" || pgrep -f "containerd.*$work/docker-exec" | head -1 || true)
 dockerd_rss=$(( $(rss_of "$docker_pid") + $(rss_of "${containerd_pid:-0}") ))

@@ -16,6 +16,8 @@ export interface DaemonOptions extends DaemonPaths {
   /** default /run/berth/berth.sock */
   socketPath: string;
   debug?: boolean;
+  /** Called as each API request starts and ends. */
+  onActivity?: () => void;
 }
 
 export interface Daemon {
@@ -43,6 +45,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     version: { version: VERSION, components: [{ Name: 'berth-runtime', Version: VERSION }] },
     logger: log,
     info: () => systemInfo(services, opts),
+    onActivity: opts.onActivity,
   });
   registerContainerRoutes(server.router, services.engine);
   registerArchiveRoutes(server.router, services.engine);
@@ -55,6 +58,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     async close() {
       await server.close();
       services.engine.close();
+      await services.ctx.containers.flush();
     },
   };
 }

@@ -25,6 +25,8 @@ export interface ApiServerOptions {
   logger?: Logger;
   /** GET /info, which the engine answers. */
   info?: Handler;
+  /** Called as each request starts and as it ends (berthd's idle collector watches them). */
+  onActivity?: () => void;
 }
 
 /**
@@ -133,6 +135,7 @@ export class ApiServer {
 
   private async dispatch(req: IncomingMessage, res: ServerResponse | undefined, raw: RawRequest | undefined): Promise<void> {
     const started = performance.now();
+    this.options.onActivity?.();
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const { version: requested, path } = splitVersionPrefix(q < 0 ? url : url.slice(0, q));
@@ -169,6 +172,7 @@ export class ApiServer {
       }
     } finally {
       this.active.delete(ex);
+      this.options.onActivity?.();
       const ms = (performance.now() - started).toFixed(1);
       const note = ex.signal.aborted ? ' (client went away)' : ex.hijacked ? ' (hijacked)' : '';
       this.log.debug(`api: ${method} ${url} ${ex.status} ${ms}ms${note}`);
