@@ -65,8 +65,25 @@ export function registerMonitoringRoutes(router: Router, s: Services): void {
       wake?.();
     });
     const out = ctx.stream();
-    const timer = waitMs ? setTimeout(() => wake?.(), waitMs) : undefined;
-    const deadline = waitMs === undefined ? undefined : Date.now() + waitMs;
+    // `until` is reached when the timer says so, even if it fires while no one waits on `wake`
+    // or a few ms before Date.now() shows the deadline (it counts from the event loop's clock)
+    let expired = false;
+    let timer: NodeJS.Timeout | undefined;
+    if (waitMs) {
+      const deadline = Date.now() + waitMs;
+      const arm = (ms: number): void => {
+        timer = setTimeout(
+          () => {
+            const left = deadline - Date.now();
+            if (left > 100) return arm(left); // setTimeout waits 24.8 days at most
+            expired = true;
+            wake?.();
+          },
+          Math.min(ms, 2 ** 31 - 1),
+        );
+      };
+      arm(waitMs);
+    }
     const onAbort = (): void => wake?.();
     ctx.signal.addEventListener('abort', onAbort);
     try {
@@ -74,7 +91,7 @@ export function registerMonitoringRoutes(router: Router, s: Services): void {
       for (;;) {
         if (waitMs === 0 || out.closed || ctx.signal.aborted) break;
         while (queue.length && !out.closed) await out.writeJson(queue.shift()!);
-        if (deadline !== undefined && Date.now() >= deadline) break;
+        if (expired) break;
         await new Promise<void>((resolve) => (wake = resolve));
         wake = undefined;
       }
