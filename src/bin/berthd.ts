@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { startDaemon } from '../api/serve.js';
 import { EngineError } from '../errors/engine-error.js';
-import { IdleCollector } from '../lib/idle-gc.js';
+import { exposeGc, IdleCollector } from '../lib/idle-gc.js';
 
 // Before the thread pool starts: moving a process into its cgroups writes to a dozen
 // hierarchies at once (see CgroupManager.joinAsync), and four threads would queue them.
@@ -35,17 +35,21 @@ async function main(): Promise<void> {
   const execRoot = values['exec-root']!;
   const host = values.host ?? process.env['BERTH_HOST'] ?? `unix://${execRoot}/berth.sock`;
   if (!host.startsWith('unix://')) throw new EngineError('InvalidArgument', 'BAD_HOST', `-H ${host}: berthd listens on unix sockets only`, { hint: 'give unix:///path/to.sock' });
-  // bin/berthd runs node with --expose-gc (and a small young generation, see there): the memory
-  // of a burst of requests goes back once berthd has been idle a few seconds
-  const gc = (globalThis as { gc?: () => void }).gc;
-  const collector = typeof gc === 'function' ? new IdleCollector(gc) : undefined;
-  const daemon = await startDaemon({ dataRoot: values['data-root']!, runRoot: execRoot, socketPath: host.slice('unix://'.length), debug: values.debug === true, onActivity: collector && (() => collector.touch()) });
-  collector?.touch(); // the start-up's own garbage: recovery, the first compilations
+  // the memory of a burst of requests goes back once berthd has been idle a few seconds;
+  // gc() is made on first use (it takes a V8 context)
+  let gc: (() => void) | null | undefined;
+  const collect = (): void => {
+    if (gc === undefined) gc = exposeGc() ?? null;
+    gc?.();
+  };
+  const collector = new IdleCollector(collect);
+  const daemon = await startDaemon({ dataRoot: values['data-root']!, runRoot: execRoot, socketPath: host.slice('unix://'.length), debug: values.debug === true, onActivity: () => collector.touch() });
+  collector.touch(); // the start-up's own garbage: recovery, the first compilations
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
-    collector?.stop();
+    collector.stop();
     // containers keep running under their shims: only the API and the watches go
     void daemon.close().finally(() => process.exit(0));
   };

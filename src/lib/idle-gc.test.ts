@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { IdleCollector } from './idle-gc.js';
+import { runInNewContext } from 'node:vm';
+import { exposeGc, IdleCollector } from './idle-gc.js';
 
 async function until(cond: () => boolean, ms = 3000): Promise<void> {
   const end = performance.now() + ms;
@@ -47,5 +48,14 @@ describe('IdleCollector', () => {
     c.stop();
     await sleep(80);
     assert.equal(n, 0);
+  });
+});
+
+describe('exposeGc', () => {
+  it('gives V8\'s gc() and leaves the flags as they were', () => {
+    const gc = exposeGc();
+    assert.equal(typeof gc, 'function');
+    gc!();
+    assert.equal(runInNewContext('typeof gc'), typeof (globalThis as { gc?: unknown }).gc, 'a new context has gc() only if the process had it');
   });
 });
