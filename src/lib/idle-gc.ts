@@ -4,8 +4,8 @@ import { runInNewContext } from 'node:vm';
 /**
  * Gives the memory of a burst of work back once a long-lived process has gone
  * quiet. V8 keeps the heap a burst grew it to: after a hundred containers
- * berthd held ~20 MB of heap pages for ~9 MB of live objects, and V8's own
- * memory reducer gives them back late (after 10–15 s of quiet), or not at all.
+ * berthd held ~45 MB of heap for ~9 MB of live objects, and V8's own memory
+ * reducer gives it back late (after 10–15 s of quiet), or not at all.
  * So `touch()` marks work (an API request starting or ending), and after
  * `delayMs` without any, two full collections run: the first frees, the
  * second compacts the pages the first left sparse, and both hand the empty
