@@ -116,6 +116,7 @@ NAPI_MODULE_INIT()
 		{ "waitPid", NULL, wait_pid, NULL, NULL, NULL, napi_enumerable, NULL },
 		{ "socketPair", NULL, socket_pair, NULL, NULL, NULL, napi_enumerable, NULL },
 		{ "sealedCopy", NULL, sealed_copy, NULL, NULL, NULL, napi_enumerable, NULL },
+		{ "mallocTrim", NULL, malloc_trim_all, NULL, NULL, NULL, napi_enumerable, NULL },
 	};
 	if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok)
 		return NULL;

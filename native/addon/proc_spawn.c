@@ -9,6 +9,7 @@
  * libuv reaps only the children it started. */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -275,4 +276,14 @@ fail:
 	if (mfd >= 0)
 		close(mfd);
 	return throw_errno(env, err, "%s %s", step, path);
+}
+
+/* mallocTrim(): malloc_trim(0) — glibc keeps the memory a burst freed inside
+ * its heaps; berthd hands it back to the kernel once it is idle. */
+napi_value malloc_trim_all(napi_env env, napi_callback_info info)
+{
+	(void)info;
+	napi_value out;
+	napi_get_boolean(env, malloc_trim(0) == 1, &out);
+	return out;
 }

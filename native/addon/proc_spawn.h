@@ -10,5 +10,6 @@ napi_value spawn_detached(napi_env env, napi_callback_info info);
 napi_value wait_pid(napi_env env, napi_callback_info info);
 napi_value socket_pair(napi_env env, napi_callback_info info);
 napi_value sealed_copy(napi_env env, napi_callback_info info);
+napi_value malloc_trim_all(napi_env env, napi_callback_info info);
 
 #endif

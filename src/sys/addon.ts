@@ -50,6 +50,8 @@ export interface BerthAddon {
   socketPair(): [number, number];
   /** A close-on-exec memfd with the file's bytes, sealed against any change (berth-init's sealed copy). */
   sealedCopy(path: string): number;
+  /** malloc_trim(0): the free memory of glibc's heaps back to the kernel; true when some was. */
+  mallocTrim(): boolean;
 }
 
 let loaded: BerthAddon | undefined;
