@@ -142,6 +142,9 @@ function normalise(spec: Json): Json {
   const s = structuredClone(spec);
   delete s['ociVersion'];
   delete s['hooks'];
+  // dockerd's order of the --group-add groups varies between runs (moby collects them through a Go map)
+  const gids = s['process']?.['user']?.['additionalGids'] as number[] | undefined;
+  if (gids) gids.sort((a, b) => a - b);
   const linux = s['linux'];
   const sysctl = linux['sysctl'] ?? {};
   if (sysctl['kernel.domainname'] !== undefined) {
