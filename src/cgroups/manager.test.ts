@@ -42,9 +42,9 @@ const own = new Map([['memory', '/'], ['freezer', '/'], ['', '/']]);
 describe('CgroupManager on a hybrid fixture', () => {
   after(removeFixtures);
 
-  it('puts the container at /berth/<id> in every hierarchy and joins them all', () => {
+  it('puts the container at /berth/<id> in every hierarchy and joins them all', async () => {
     const { root, layout } = hybridHost();
-    const m = CgroupManager.create(layout, 'c1', undefined, own);
+    const m = await CgroupManager.create(layout, 'c1', undefined, own);
     assert.deepEqual(m.record.dirs, {
       memory: join(root, 'memory/berth/c1'),
       freezer: join(root, 'freezer/berth/c1'),
@@ -54,17 +54,17 @@ describe('CgroupManager on a hybrid fixture', () => {
     for (const dir of Object.values(m.record.dirs)) assert.equal(readFileSync(join(dir, 'cgroup.procs'), 'utf8'), '4242');
   });
 
-  it('makes the directories that are missing and records exactly those', () => {
+  it('makes the directories that are missing and records exactly those', async () => {
     const { root, layout } = hybridHost();
-    const m = CgroupManager.create(layout, 'c2', '/docker/c2', own);
+    const m = await CgroupManager.create(layout, 'c2', '/docker/c2', own);
     assert.ok(existsSync(join(root, 'memory/docker/c2')));
     assert.deepEqual(m.record.created.filter((d) => d.includes('/memory/')), [join(root, 'memory/docker'), join(root, 'memory/docker/c2')]);
     assert.deepEqual(m.record.shared, [], 'a cgroupsPath of its own shares no berth parent');
   });
 
-  it('applies each controller where the host has it: memory in v1, hugetlb in v2 (enabled down the tree)', () => {
+  it('applies each controller where the host has it: memory in v1, hugetlb in v2 (enabled down the tree)', async () => {
     const { root, layout } = hybridHost();
-    const m = CgroupManager.create(layout, 'c1', undefined, own);
+    const m = await CgroupManager.create(layout, 'c1', undefined, own);
     m.apply({ memory: { limit: 64 << 20 }, hugepageLimits: [{ pageSize: '2MB', limit: 1 << 21 }] }, { update: false });
     assert.equal(readFileSync(join(root, 'memory/berth/c1/memory.limit_in_bytes'), 'utf8'), String(64 << 20));
     assert.equal(readFileSync(join(root, 'unified/berth/c1/hugetlb.2MB.max'), 'utf8'), String(1 << 21));
@@ -72,9 +72,9 @@ describe('CgroupManager on a hybrid fixture', () => {
     assert.equal(readFileSync(join(root, 'unified/berth/cgroup.subtree_control'), 'utf8'), '+hugetlb');
   });
 
-  it('refuses a setting whose controller the host lacks, instead of dropping it', () => {
+  it('refuses a setting whose controller the host lacks, instead of dropping it', async () => {
     const { layout } = hybridHost();
-    const m = CgroupManager.create(layout, 'c1', undefined, own);
+    const m = await CgroupManager.create(layout, 'c1', undefined, own);
     assert.throws(
       () => m.apply({ pids: { limit: 10 } }, { update: false }),
       (err: unknown) => err instanceof EngineError && err.code === 'NO_CGROUP_CONTROLLER' && /the pids controller is not available/.test(err.message),
@@ -83,7 +83,7 @@ describe('CgroupManager on a hybrid fixture', () => {
 
   it('freezes through the v1 freezer and kills through cgroup.kill', async () => {
     const { root, layout } = hybridHost();
-    const m = CgroupManager.create(layout, 'c1', undefined, own);
+    const m = await CgroupManager.create(layout, 'c1', undefined, own);
     await m.freeze();
     assert.equal(readFileSync(join(root, 'freezer/berth/c1/freezer.state'), 'utf8'), 'FROZEN');
     assert.equal(m.isFrozen(), true);
@@ -93,9 +93,9 @@ describe('CgroupManager on a hybrid fixture', () => {
     assert.equal(readFileSync(join(root, 'unified/berth/c1/cgroup.kill'), 'utf8'), '1');
   });
 
-  it('lists the processes from the v2 tree, which holds them all', () => {
+  it('lists the processes from the v2 tree, which holds them all', async () => {
     const { layout } = hybridHost();
-    const m = CgroupManager.create(layout, 'c1', undefined, own);
+    const m = await CgroupManager.create(layout, 'c1', undefined, own);
     m.join(7);
     assert.deepEqual(m.pids(), [7]);
   });
@@ -126,9 +126,9 @@ function unifiedHost(): { root: string; layout: CgroupLayout } {
 describe('CgroupManager on a cgroup v2 fixture', () => {
   after(removeFixtures);
 
-  it('applies v2 files, enabling each controller from the root down', () => {
+  it('applies v2 files, enabling each controller from the root down', async () => {
     const { root, layout } = unifiedHost();
-    const m = CgroupManager.create(layout, 'c1', undefined, own);
+    const m = await CgroupManager.create(layout, 'c1', undefined, own);
     m.apply({ memory: { limit: 32 << 20, swap: 64 << 20 }, pids: { limit: 50 }, cpu: { quota: 20000, period: 100000, shares: 1024 } }, { update: false });
     const read = (f: string) => readFileSync(join(root, 'berth/c1', f), 'utf8');
     assert.equal(read('memory.max'), String(32 << 20));
@@ -143,7 +143,7 @@ describe('CgroupManager on a cgroup v2 fixture', () => {
 
   it('freezes through cgroup.freeze, counts OOM kills from memory.events, lists pids from cgroup.procs', async () => {
     const { root, layout } = unifiedHost();
-    const m = CgroupManager.create(layout, 'c1', undefined, own);
+    const m = await CgroupManager.create(layout, 'c1', undefined, own);
     const events = join(root, 'berth/c1/cgroup.events');
     // the fixture's "kernel": cgroup.events follows cgroup.freeze
     const freezing = m.freeze();

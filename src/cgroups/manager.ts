@@ -2,7 +2,7 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
 import type { LinuxResources } from '../spec/oci-resources.js';
-import { CgroupDir, makeCgroupDir, makeCgroupDirAsync, removeCgroupDir, removeCgroupDirAsync } from '../sys/cgroupfs.js';
+import { CgroupDir, makeCgroupDirAsync, removeCgroupDir, removeCgroupDirAsync } from '../sys/cgroupfs.js';
 import { signalProcess } from '../sys/proc.js';
 import type { ApplyOptions, Controller } from './controller.js';
 import { dirIn, UNIFIED_KEY, type CgroupLayout } from './layout.js';
@@ -59,34 +59,11 @@ export class CgroupManager {
 
   /**
    * Makes the container's cgroup in every hierarchy. `own` is the runtime's
-   * own cgroup per hierarchy key, for relative cgroupsPath values.
+   * own cgroup per hierarchy key, for relative cgroupsPath values. Every
+   * hierarchy's directories are made at once on the thread pool: a dozen
+   * mkdirs, each taking the kernel's cgroup_mutex, stay off the event loop.
    */
-  static create(layout: CgroupLayout, id: string, cgroupsPath: string | undefined, own: Map<string, string>, options: CgroupManagerOptions = {}): CgroupManager {
-    const dirs = CgroupManager.dirsFor(layout, id, cgroupsPath, own);
-    const shared = cgroupsPath ? [] : Object.values(dirs).map((d) => dirname(d));
-    const manager = new CgroupManager(layout, { dirs, created: [], shared }, options);
-    try {
-      for (const [key, dir] of Object.entries(dirs)) {
-        mkdirParents(dir, manager.record.created);
-        // Every cpuset on the way, not only those made here: another container
-        // may have just made /berth and not yet filled its (empty) lists.
-        const h = layout.v1.find((x) => x.key === key);
-        if (h && h.subsystems.includes('cpuset')) initCpusetParents(pathBelow(h.mountPoint, dir).map((d) => new CgroupDir(d)));
-      }
-    } catch (err) {
-      // just made, so empty: they go at once
-      for (const d of [...manager.record.created].reverse()) removeCgroupDir(d);
-      throw err;
-    }
-    return manager;
-  }
-
-  /**
-   * create(), with every hierarchy's directories made at once on the thread
-   * pool: a dozen mkdirs, each taking the kernel's cgroup_mutex, stay off
-   * the event loop.
-   */
-  static async createAsync(layout: CgroupLayout, id: string, cgroupsPath: string | undefined, own: Map<string, string>, options: CgroupManagerOptions = {}): Promise<CgroupManager> {
+  static async create(layout: CgroupLayout, id: string, cgroupsPath: string | undefined, own: Map<string, string>, options: CgroupManagerOptions = {}): Promise<CgroupManager> {
     const dirs = CgroupManager.dirsFor(layout, id, cgroupsPath, own);
     const shared = cgroupsPath ? [] : Object.values(dirs).map((d) => dirname(d));
     const manager = new CgroupManager(layout, { dirs, created: [], shared }, options);
@@ -310,30 +287,10 @@ function pathBelow(root: string, leaf: string): string[] {
 }
 
 /**
- * mkdir -p that records each directory it made (parents first) in `created`;
- * returns those. A parent removed meanwhile by another container's delete
- * (it was empty then) is made again.
+ * mkdir -p in one hierarchy that records each directory it made in
+ * `created`, parents first. A parent removed meanwhile by another
+ * container's delete (it was empty then) is made again.
  */
-function mkdirParents(path: string, created: string[]): string[] {
-  const made: string[] = [];
-  for (let attempt = 0; ; attempt++) {
-    const missing: string[] = [];
-    for (let d = path; !new CgroupDir(d).exists(); d = dirname(d)) missing.unshift(d);
-    try {
-      for (const d of missing) {
-        if (makeCgroupDir(d)) {
-          made.push(d);
-          created.push(d);
-        }
-      }
-      return made;
-    } catch (err) {
-      if (attempt >= 5 || !(err instanceof EngineError && errnoOf(err.cause) === 'ENOENT')) throw err;
-    }
-  }
-}
-
-/** mkdirParents on the thread pool, for one hierarchy (parents still before children in `created`). */
 async function mkdirParentsAsync(path: string, created: string[]): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const missing: string[] = [];

@@ -53,7 +53,7 @@ export function cgroupDirsFor(ctx: RuntimeContext, id: string, spec: Spec): Reco
 
 /** Makes the container's (empty) cgroups in every hierarchy, off the event loop. */
 export function createCgroups(ctx: RuntimeContext, id: string, spec: Spec): Promise<CgroupManager> {
-  return CgroupManager.createAsync(ctx.cgroupLayout(), id, spec.linux?.cgroupsPath, parseProcCgroup(readProcCgroup('self')));
+  return CgroupManager.create(ctx.cgroupLayout(), id, spec.linux?.cgroupsPath, parseProcCgroup(readProcCgroup('self')));
 }
 
 export function cgroupsOf(ctx: RuntimeContext, record: ContainerRecord): CgroupManager | undefined {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
@@ -132,50 +132,42 @@ export class CgroupDir {
   }
 }
 
-/** mkdir of one directory; false when it was already there. */
-export function makeCgroupDir(path: string): boolean {
-  try {
-    mkdirSync(path);
-    return true;
-  } catch (err) {
-    if (errnoOf(err) === 'EEXIST') return false;
-    throw new EngineError('Internal', 'CGROUP_MKDIR', `create cgroup ${path}: ${(err as Error).message}`, { cause: err });
-  }
+/** A failed mkdir of a cgroup: false when it was already there, else thrown. */
+function mkdirFailed(path: string, err: unknown): false {
+  if (errnoOf(err) === 'EEXIST') return false;
+  throw new EngineError('Internal', 'CGROUP_MKDIR', `create cgroup ${path}: ${(err as Error).message}`, { cause: err });
 }
 
-/** makeCgroupDir on the thread pool. */
+/** A failed rmdir of a cgroup: true when it is gone anyway, false while busy (EBUSY: processes still exiting), else thrown. */
+function rmdirFailed(path: string, err: unknown): boolean {
+  const errno = errnoOf(err);
+  if (errno === 'ENOENT') return true;
+  if (errno === 'EBUSY') return false;
+  throw new EngineError('Internal', 'CGROUP_RMDIR', `remove cgroup ${path}: ${(err as Error).message}`, { cause: err });
+}
+
+/** mkdir of one directory, on the thread pool; false when it was already there. */
 export async function makeCgroupDirAsync(path: string): Promise<boolean> {
-  try {
-    await mkdir(path);
-    return true;
-  } catch (err) {
-    if (errnoOf(err) === 'EEXIST') return false;
-    throw new EngineError('Internal', 'CGROUP_MKDIR', `create cgroup ${path}: ${(err as Error).message}`, { cause: err });
-  }
+  return mkdir(path).then(
+    () => true,
+    (err: unknown) => mkdirFailed(path, err),
+  );
 }
 
-/** removeCgroupDir on the thread pool. */
-export async function removeCgroupDirAsync(path: string): Promise<boolean> {
-  try {
-    await rmdir(path);
-    return true;
-  } catch (err) {
-    const errno = errnoOf(err);
-    if (errno === 'ENOENT') return true;
-    if (errno === 'EBUSY') return false;
-    throw new EngineError('Internal', 'CGROUP_RMDIR', `remove cgroup ${path}: ${(err as Error).message}`, { cause: err });
-  }
-}
-
-/** rmdir of an empty cgroup; true once it is gone. EBUSY (processes still exiting) is reported as false. */
+/** rmdir of an empty cgroup; true once it is gone, false while it is busy. */
 export function removeCgroupDir(path: string): boolean {
   try {
     rmdirSync(path);
     return true;
   } catch (err) {
-    const errno = errnoOf(err);
-    if (errno === 'ENOENT') return true;
-    if (errno === 'EBUSY') return false;
-    throw new EngineError('Internal', 'CGROUP_RMDIR', `remove cgroup ${path}: ${(err as Error).message}`, { cause: err });
+    return rmdirFailed(path, err);
   }
+}
+
+/** removeCgroupDir on the thread pool. */
+export async function removeCgroupDirAsync(path: string): Promise<boolean> {
+  return rmdir(path).then(
+    () => true,
+    (err: unknown) => rmdirFailed(path, err),
+  );
 }

@@ -59,10 +59,10 @@ describe('v2 devices (the eBPF filter)', () => {
     assert.deepEqual(rec.calls, []);
   });
 
-  it('is what the manager uses on a v2 host, without enabling anything in the parents', () => {
+  it('is what the manager uses on a v2 host, without enabling anything in the parents', async () => {
     const { root, layout } = host(false);
     const rec = recorder();
-    const m = CgroupManager.create(layout, 'c1', undefined, own, { attachDeviceFilter: rec.attach });
+    const m = await CgroupManager.create(layout, 'c1', undefined, own, { attachDeviceFilter: rec.attach });
     m.apply({ devices: RULES }, { update: false });
     assert.deepEqual(rec.calls.map((c) => c.dir), [join(root, 'unified/berth/c1')]);
     assert.equal(readFileSync(join(root, 'unified/cgroup.subtree_control'), 'utf8'), '');
@@ -73,10 +73,10 @@ describe('v2 devices (the eBPF filter)', () => {
     assert.equal(runDeviceProgram(rec.calls[1]!.program, { type: 'b', major: 8, minor: 0, access: 'r' }), true);
   });
 
-  it('leaves devices to the v1 controller where a hybrid host has it, as runc does', () => {
+  it('leaves devices to the v1 controller where a hybrid host has it, as runc does', async () => {
     const { root, layout } = host(true);
     const rec = recorder();
-    const m = CgroupManager.create(layout, 'c1', undefined, own, { attachDeviceFilter: rec.attach });
+    const m = await CgroupManager.create(layout, 'c1', undefined, own, { attachDeviceFilter: rec.attach });
     m.apply({ devices: RULES }, { update: false });
     assert.deepEqual(rec.calls, []);
     assert.equal(readFileSync(join(root, 'devices/berth/c1/devices.allow'), 'utf8'), 'c 1:3 rwm');
