@@ -63,10 +63,24 @@ export class CgroupManager {
    * hierarchy's directories are made at once on the thread pool: a dozen
    * mkdirs, each taking the kernel's cgroup_mutex, stay off the event loop.
    */
-  static async create(layout: CgroupLayout, id: string, cgroupsPath: string | undefined, own: Map<string, string>, options: CgroupManagerOptions = {}): Promise<CgroupManager> {
+  static create(layout: CgroupLayout, id: string, cgroupsPath: string | undefined, own: Map<string, string>, options: CgroupManagerOptions = {}): Promise<CgroupManager> {
+    return CgroupManager.createPlanned(layout, CgroupManager.plan(layout, id, cgroupsPath, own), options);
+  }
+
+  /**
+   * The record of a container's cgroups before they are made: each
+   * hierarchy's directory, and as `created` those leaves, which is what
+   * delete must remove if the create is cut short before it records more.
+   */
+  static plan(layout: CgroupLayout, id: string, cgroupsPath: string | undefined, own: Map<string, string>): CgroupRecord {
     const dirs = CgroupManager.dirsFor(layout, id, cgroupsPath, own);
-    const shared = cgroupsPath ? [] : Object.values(dirs).map((d) => dirname(d));
-    const manager = new CgroupManager(layout, { dirs, created: [], shared }, options);
+    return { dirs, created: Object.values(dirs), shared: cgroupsPath ? [] : Object.values(dirs).map((d) => dirname(d)) };
+  }
+
+  /** create() from a plan. */
+  static async createPlanned(layout: CgroupLayout, planned: CgroupRecord, options: CgroupManagerOptions = {}): Promise<CgroupManager> {
+    const { dirs, shared } = planned;
+    const manager = new CgroupManager(layout, { dirs, created: [], ...(shared ? { shared } : {}) }, options);
     const made = await Promise.allSettled(Object.values(dirs).map((dir) => mkdirParentsAsync(dir, manager.record.created)));
     const failed = made.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     try {

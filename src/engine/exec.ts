@@ -1,4 +1,3 @@
-import { warmCgroupMigration } from '../cgroups/migration-warmup.js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { EngineError } from '../errors/engine-error.js';
@@ -8,6 +7,7 @@ import type { Spec } from '../spec/oci-runtime.js';
 import { runDirOf, type EngineContext } from './context.js';
 import type { BinaryRuntime } from './runtime-binary.js';
 import { readShimExit, ShimWatch } from './monitor.js';
+import { warmCgroupMigration } from '../cgroups/migration-warmup.js';
 
 /** What POST /containers/{id}/exec takes (Docker's ExecConfig). */
 export interface ExecConfig {

@@ -1,5 +1,3 @@
-import { ensureEtcFiles } from './etc-files.js';
-import { warmCgroupMigration } from '../cgroups/migration-warmup.js';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineError } from '../errors/engine-error.js';
@@ -19,6 +17,8 @@ import { mountContainerRootfs, unmountContainerRootfs } from './rootfs.js';
 import { containerCgroupsPath, containerSpec } from './spec-input.js';
 import { BinaryRuntime, resolveRuntime } from './runtime-binary.js';
 import { lstatOrUndefined } from '../lib/fs.js';
+import { ensureEtcFiles } from './etc-files.js';
+import { warmCgroupMigration } from '../cgroups/migration-warmup.js';
 
 /**
  * Starting and stopping containers. A running container is a berth-shim

@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { UNIFIED_KEY } from '../cgroups/layout.js';
-import { CgroupManager } from '../cgroups/manager.js';
+import { CgroupManager, type CgroupRecord } from '../cgroups/manager.js';
 import { parseProcCgroup } from '../cgroups/paths.js';
 import type { Spec, State, Status } from '../spec/oci-runtime.js';
 import { readProcCgroup } from '../sys/proc.js';
@@ -46,14 +46,14 @@ export function cgroupMountSources(ctx: RuntimeContext, id: string, spec: Spec):
   return out;
 }
 
-/** The container's cgroup directory in every hierarchy (key → directory), made or not. */
-export function cgroupDirsFor(ctx: RuntimeContext, id: string, spec: Spec): Record<string, string> {
-  return CgroupManager.dirsFor(ctx.cgroupLayout(), id, spec.linux?.cgroupsPath, parseProcCgroup(readProcCgroup('self')));
+/** Where the container's cgroups go (CgroupManager.plan), before they are made. */
+export function planCgroups(ctx: RuntimeContext, id: string, spec: Spec): CgroupRecord {
+  return CgroupManager.plan(ctx.cgroupLayout(), id, spec.linux?.cgroupsPath, parseProcCgroup(readProcCgroup('self')));
 }
 
-/** Makes the container's (empty) cgroups in every hierarchy, off the event loop. */
-export function createCgroups(ctx: RuntimeContext, id: string, spec: Spec): Promise<CgroupManager> {
-  return CgroupManager.create(ctx.cgroupLayout(), id, spec.linux?.cgroupsPath, parseProcCgroup(readProcCgroup('self')));
+/** Makes the planned (empty) cgroups in every hierarchy, off the event loop. */
+export function createCgroups(ctx: RuntimeContext, planned: CgroupRecord): Promise<CgroupManager> {
+  return CgroupManager.createPlanned(ctx.cgroupLayout(), planned);
 }
 
 export function cgroupsOf(ctx: RuntimeContext, record: ContainerRecord): CgroupManager | undefined {

@@ -1,6 +1,4 @@
-import { warmCgroupMigration } from '../cgroups/migration-warmup.js';
 import { userInfo } from 'node:os';
-import { dirname } from 'node:path';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
 import { writeFileAtomic } from '../lib/atomic-write.js';
 import { OCI_VERSION, type Spec, type State } from '../spec/oci-runtime.js';
@@ -8,7 +6,7 @@ import { InitProcess, type InitOptions } from '../sys/init-process.js';
 import { readProcStat, signalProcess } from '../sys/proc.js';
 import type { CgroupManager } from '../cgroups/manager.js';
 import { loadBundle } from './bundle.js';
-import { cgroupDirsFor, cgroupMountSources, createCgroups, hostHasCgroups, rootlessCanUseCgroups } from './cgroups.js';
+import { cgroupMountSources, createCgroups, hostHasCgroups, planCgroups, rootlessCanUseCgroups } from './cgroups.js';
 import { cgroupSelfJoin } from './plan/cgroup-join.js';
 import { withDefaultDeviceRules } from './config/default-device-rules.js';
 import { withHome } from './config/home.js';
@@ -19,6 +17,7 @@ import { compileCreate } from './plan/compile-create.js';
 import { isRootless, mapCaller } from './rootless.js';
 import { Sync } from '../sys/native-protocol.generated.js';
 import type { ContainerRecord } from './state-store.js';
+import { warmCgroupMigration } from '../cgroups/migration-warmup.js';
 
 export interface CreateRequest {
   id: string;
@@ -83,8 +82,9 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest): 
   // rootless without a delegated cgroup: none at all (refused when limits are asked for), as runc
   const useCgroups = hostHasCgroups(ctx) && rootlessCanUseCgroups(ctx, req.id, spec);
   const joinsUserNs = spec.linux?.namespaces?.some((n) => n.type === 'user' && n.path) === true;
-  const selfJoin = useCgroups ? cgroupSelfJoin(cgroupDirsFor(ctx, req.id, spec), isRootless(), joinsUserNs) : undefined;
-  if (useCgroups && !selfJoin) warmCgroupMigration(ctx.cgroupLayout); // node's join by pid comes in a moment: see there
+  const planned = useCgroups ? planCgroups(ctx, req.id, spec) : undefined;
+  const selfJoin = planned ? cgroupSelfJoin(planned.dirs, isRootless(), joinsUserNs) : undefined;
+  if (planned && !selfJoin) warmCgroupMigration(ctx.cgroupLayout); // node's join by pid comes in a moment: see there
   const plan = compileCreate(
     launched,
     {
@@ -108,10 +108,9 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest): 
   // they go is noted before they are made, so a create cut short anywhere leaves none behind.
   let cgroups: CgroupManager | undefined;
   try {
-    if (useCgroups) {
-      const dirs = cgroupDirsFor(ctx, req.id, spec);
-      ctx.store.savePendingCgroups(req.id, { dirs, created: Object.values(dirs), shared: spec.linux?.cgroupsPath ? [] : Object.values(dirs).map((d) => dirname(d)) });
-      cgroups = await createCgroups(ctx, req.id, spec);
+    if (planned) {
+      ctx.store.savePendingCgroups(req.id, planned);
+      cgroups = await createCgroups(ctx, planned);
       ctx.store.savePendingCgroups(req.id, cgroups.record);
     }
   } catch (err) {

@@ -1,4 +1,3 @@
-import { warmCgroupMigration } from '../cgroups/migration-warmup.js';
 import { readFileSync } from 'node:fs';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
 import { writeFileAtomic } from '../lib/atomic-write.js';
@@ -17,6 +16,7 @@ import { compileExec, joinsNamespace } from './plan/compile-exec.js';
 import { cgroupSelfJoin } from './plan/cgroup-join.js';
 import { isRootless } from './rootless.js';
 import { seccompAgentMessage } from './seccomp-agent.js';
+import { warmCgroupMigration } from '../cgroups/migration-warmup.js';
 
 export interface ExecRequest {
   id: string;
