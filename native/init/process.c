@@ -57,17 +57,17 @@ int op_rlimit(struct ctx *c, const struct op *op)
 	int res = (int)op->args[0].u;
 	struct rlimit rl = { .rlim_cur = op->args[1].u, .rlim_max = op->args[2].u };
 	char a[32], b[32], d[32], e[32];
-	if (setrlimit((__rlimit_resource_t)res, &rl) == 0)
+	if (setrlimit(res, &rl) == 0)
 		return 0;
 	int err = errno;
 	struct rlimit cur;
-	if (err == EPERM && getrlimit((__rlimit_resource_t)res, &cur) == 0 &&
+	if (err == EPERM && getrlimit(res, &cur) == 0 &&
 	    rl.rlim_max > cur.rlim_max) {
 		struct rlimit clamped = {
 			.rlim_cur = rl.rlim_cur > cur.rlim_max ? cur.rlim_max : rl.rlim_cur,
 			.rlim_max = cur.rlim_max,
 		};
-		if (setrlimit((__rlimit_resource_t)res, &clamped) == 0) {
+		if (setrlimit(res, &clamped) == 0) {
 			child_warn(c, "%s: hard limit %s is above the allowed %s; clamped to soft %s, hard %s",
 				   rlimit_name(op->args[0].u), rlim_str(rl.rlim_max, a, sizeof a),
 				   rlim_str(cur.rlim_max, b, sizeof b),

@@ -121,6 +121,7 @@ export class Execs {
       }
     } catch (err) {
       rmSync(e.dir, { recursive: true, force: true });
+      e.ExitCode = 126; // dockerd's code for an exec whose process could not be started
       throw err;
     }
     e.Running = true;

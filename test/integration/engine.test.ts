@@ -153,6 +153,10 @@ describe('engine: berth against berthd', { skip }, () => {
     assert.equal(ok(['exec', '-e', 'X=y', '-u', '1000', '-w', '/tmp', n, 'sh', '-c', 'echo $X $(id -u) $(pwd)']), 'y 1000 /tmp\n');
     assert.equal(d.berth(['exec', n, 'sh', '-c', 'exit 42']).status, 42);
     assert.equal(ok(['exec', '-i', n, 'cat'], 'through stdin\n'), 'through stdin\n');
+    // as dockerd: a process that cannot start is told on the stream, and the exec's exit code is 126
+    const missing = d.berth(['exec', n, 'no-such-program']);
+    assert.equal(missing.status, 126);
+    assert.match(missing.stdout, /OCI runtime exec failed: .*exec: "no-such-program": executable file not found in \$PATH/);
     ok(['stop', '-t', '0', n]);
     const stopped = d.berth(['exec', n, 'true']);
     assert.equal(stopped.status, 1);

@@ -60,6 +60,9 @@ describe('docker CLI and --runtime runc against berthd', { skip }, () => {
     const ex = docker(['exec', n, 'sh', '-c', 'echo in exec; exit 7']);
     assert.equal(ex.status, 7);
     assert.equal(ex.stdout, 'in exec\n');
+    const missing = docker(['exec', n, 'no-such-program']);
+    assert.equal(missing.status, 126, missing.stderr);
+    assert.match(missing.stdout, /OCI runtime exec failed: .*executable file not found in \$PATH/);
     assert.equal(docker(['logs', n]).stdout, 'started\n');
     assert.equal(docker(['stop', n]).status, 0);
     assert.equal(docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', n]).stdout, 'exited 0\n');

@@ -152,9 +152,17 @@ export function registerContainerRoutes(router: Router, engine: Engine): void {
         ctx.text(200, '');
         return;
       }
-      // started before the hijack, so that a failure is an HTTP error the client prints; its output waits in the shim
-      await engine.execStart(exec.ID);
-      const conn = await ctx.hijack({ multiplexed: exec.Config.Tty !== true });
+      // as dockerd answers: the upgrade first, then a start that fails is told down the stream (the client
+      // prints it; the exec's exit code says 126). A started process's output waits in the shim meanwhile.
+      const tty = exec.Config.Tty === true;
+      const conn = await ctx.hijack({ multiplexed: !tty });
+      try {
+        await engine.execStart(exec.ID);
+      } catch (err) {
+        const text = `OCI runtime exec failed: ${err instanceof Error ? err.message : String(err)}\r\n`;
+        conn.socket.end(tty ? text : encodeFrame(StdStream.Stdout, text));
+        return;
+      }
       const shimSocket = await connectSocket(`${exec.dir}/attach.sock`);
       // the client's end of stdin is the process's (docker exec -i: `echo x | docker exec -i c cat` ends): the shim, started with --stdin-once, sees it
       await relay(conn.socket, shimSocket, { stdin: exec.Config.AttachStdin === true, output: true });
