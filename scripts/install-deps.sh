@@ -2,7 +2,8 @@
 # Installs what berth needs on Debian/Ubuntu (run as root), then the npm
 # dependencies and the native build. Safe to run again: it installs only
 # what is missing.
-#   - build:    a C compiler, make, python3 (node-gyp), Node.js >= 20 with headers
+#   - build:    a C compiler, make, python3 (node-gyp), Node.js >= 20 with headers,
+#               musl-tools (the static executables start faster on musl: native/build-static.sh)
 #   - running:  nothing else (berth-runtime is self-contained)
 #   - tests:    busybox-static (the test rootfs), runc and crun (conformance),
 #               docker.io and podman (interop), hyperfine (benchmarks),
@@ -17,7 +18,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-packages=(build-essential python3 busybox-static runc crun docker.io podman hyperfine iproute2 util-linux bsdutils uidmap procps skopeo umoci)
+packages=(build-essential musl-tools python3 busybox-static runc crun docker.io podman hyperfine iproute2 util-linux bsdutils uidmap procps skopeo umoci)
 command -v node >/dev/null || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do

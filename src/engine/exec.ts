@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { EngineError } from '../errors/engine-error.js';
 import { execInContainer } from '../runtime/exec.js';
 import type { Container } from './container.js';
@@ -132,8 +133,9 @@ export class Execs {
           .then((exit) => {
             e.Running = false;
             e.ExitCode = exit?.exitCode ?? 126;
-            rmSync(e.dir, { recursive: true, force: true });
             resolve();
+            // after the waiter has its answer: the directory is only the shim's, and gone with it
+            void rm(e.dir, { recursive: true, force: true }).catch(() => undefined);
           });
       });
     });

@@ -10,7 +10,7 @@
  * DIR/exit, then closes its sockets (a held control connection sees EOF).
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
@@ -117,10 +117,15 @@ export async function readShimExit(dir: string): Promise<ShimExit | undefined> {
   return text === undefined ? undefined : parseShimExit(text, JSON.stringify(path));
 }
 
-/** A file's text, or undefined while the shim has not written it. */
+/**
+ * A file's text, or undefined while the shim has not written it. Read at
+ * once: these are a few bytes in the run directory, where the thread pool's
+ * round trips (open, stat, read, close) took longer than the read itself,
+ * on the way from a process's exit to its waiter.
+ */
 async function readIfThere(path: string): Promise<string | undefined> {
   try {
-    return await readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     if (errnoOf(err) === 'ENOENT') return undefined;
     throw err;
