@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "device_filter.h"
+#include "fs_batch.h"
 #include "fs_ops.h"
 #include "napi_args.h"
 #include "proc_spawn.h"
@@ -117,6 +118,10 @@ NAPI_MODULE_INIT()
 		{ "socketPair", NULL, socket_pair, NULL, NULL, NULL, napi_enumerable, NULL },
 		{ "sealedCopy", NULL, sealed_copy, NULL, NULL, NULL, napi_enumerable, NULL },
 		{ "mallocTrim", NULL, malloc_trim_all, NULL, NULL, NULL, napi_enumerable, NULL },
+		{ "mkdirs", NULL, fs_mkdirs, NULL, NULL, NULL, napi_enumerable, NULL },
+		{ "rmdirs", NULL, fs_rmdirs, NULL, NULL, NULL, napi_enumerable, NULL },
+		{ "removeTree", NULL, fs_remove_tree, NULL, NULL, NULL, napi_enumerable, NULL },
+		{ "writeFileAtomic", NULL, fs_write_atomic, NULL, NULL, NULL, napi_enumerable, NULL },
 	};
 	if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok)
 		return NULL;

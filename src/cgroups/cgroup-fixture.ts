@@ -33,6 +33,11 @@ export class FixtureDir extends CgroupDir {
     this.writes.push([name, text]);
   }
 
+  /** As the kernel takes them: one value a write, in order (a plain file would keep only the last). */
+  override writeAll(values: { name: string; value: string | number; setting?: string }[]): void {
+    for (const { name, value, setting } of values) this.write(name, value, setting);
+  }
+
   /** A control file's whole content. */
   content(name: string): string {
     return readFileSync(this.file(name), 'utf8');

@@ -2,7 +2,7 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
 import type { LinuxResources } from '../spec/oci-resources.js';
-import { CgroupDir, makeCgroupDirAsync, removeCgroupDir, removeCgroupDirAsync } from '../sys/cgroupfs.js';
+import { CgroupDir, makeCgroupDirs, removeCgroupDir, removeCgroupDirs } from '../sys/cgroupfs.js';
 import { signalProcess } from '../sys/proc.js';
 import type { ApplyOptions, Controller } from './controller.js';
 import { dirIn, UNIFIED_KEY, type CgroupLayout } from './layout.js';
@@ -81,10 +81,8 @@ export class CgroupManager {
   static async createPlanned(layout: CgroupLayout, planned: CgroupRecord, options: CgroupManagerOptions = {}): Promise<CgroupManager> {
     const { dirs, shared } = planned;
     const manager = new CgroupManager(layout, { dirs, created: [], ...(shared ? { shared } : {}) }, options);
-    const made = await Promise.allSettled(Object.values(dirs).map((dir) => mkdirParentsAsync(dir, manager.record.created)));
-    const failed = made.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     try {
-      if (failed) throw failed.reason;
+      await mkdirParents(Object.values(dirs), manager.record.created);
       for (const [key, dir] of Object.entries(dirs)) {
         const h = layout.v1.find((x) => x.key === key);
         if (h && h.subsystems.includes('cpuset')) initCpusetParents(pathBelow(h.mountPoint, dir).map((d) => new CgroupDir(d)));
@@ -268,27 +266,33 @@ export class CgroupManager {
     for (let i = 0; i < 500 && this.pids().length; i++) await sleep(10);
     // Children first. The container's own cgroup is busy for a moment while
     // its last process exits; a parent such as /berth that another container
-    // still uses stays (the last container out removes it).
-    // each hierarchy on its own, all at once (rmdirs on the thread pool)
+    // still uses stays (the last container out removes it). Each round is one
+    // task on the thread pool, every hierarchy's chain in it.
     const leaves = new Set(Object.values(this.record.dirs));
-    const left: string[] = [];
-    const removeChain = async (chain: string[]): Promise<void> => {
-      for (const path of chain) {
-        let gone = await removeCgroupDirAsync(path);
-        for (let i = 0; i < 50 && !gone && leaves.has(path); i++) {
-          await sleep(10);
-          gone = await removeCgroupDirAsync(path);
-        }
-        if (!gone && leaves.has(path)) left.push(path);
-      }
-    };
-    const byHierarchy = new Map<string, string[]>();
+    const chains = new Map<string, string[]>();
     for (const path of [...this.record.created].reverse()) {
       const leaf = [...leaves].find((l) => l === path || l.startsWith(`${path}/`)) ?? path;
-      byHierarchy.set(leaf, [...(byHierarchy.get(leaf) ?? []), path]);
+      chains.set(leaf, [...(chains.get(leaf) ?? []), path]);
     }
-    await Promise.all([...byHierarchy.values()].map(removeChain));
-    await Promise.all((this.record.shared ?? []).map((parent) => removeCgroupDirAsync(parent).catch(() => false))); // still in use: left to the last one out
+    let pending = [...chains.values()];
+    const left: string[] = [];
+    for (let round = 0; pending.length; round++) {
+      const gone = await removeCgroupDirs(pending.flat());
+      let at = 0;
+      const next: string[][] = [];
+      for (const chain of pending) {
+        const results = gone.slice(at, (at += chain.length));
+        const busy = results.indexOf(false);
+        // a busy leaf is tried again (with its parents); a busy parent is another container's
+        if (busy >= 0 && leaves.has(chain[busy]!)) {
+          if (round < 50) next.push(chain.slice(busy));
+          else left.push(chain[busy]!);
+        }
+      }
+      pending = next;
+      if (pending.length) await sleep(10);
+    }
+    await removeCgroupDirs(this.record.shared ?? []).catch(() => []); // still in use: left to the last one out
     if (left.length) throw new EngineError('Internal', 'CGROUP_BUSY', `cgroups still in use, not removed: ${left.join(', ')}`, { hint: 'a process outlived the container; kill it and delete again' });
   }
 }
@@ -301,16 +305,21 @@ function pathBelow(root: string, leaf: string): string[] {
 }
 
 /**
- * mkdir -p in one hierarchy that records each directory it made in
- * `created`, parents first. A parent removed meanwhile by another
- * container's delete (it was empty then) is made again.
+ * mkdir -p of each hierarchy's directory, all in one task on the thread
+ * pool, recording each directory it made in `created`, parents first. A
+ * parent removed meanwhile by another container's delete (it was empty
+ * then) is made again.
  */
-async function mkdirParentsAsync(path: string, created: string[]): Promise<void> {
+async function mkdirParents(paths: string[], created: string[]): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const missing: string[] = [];
-    for (let d = path; !new CgroupDir(d).exists(); d = dirname(d)) missing.unshift(d);
+    for (const path of paths) {
+      const chain: string[] = [];
+      for (let d = path; !created.includes(d) && !new CgroupDir(d).exists(); d = dirname(d)) chain.unshift(d);
+      missing.push(...chain);
+    }
     try {
-      for (const d of missing) if (await makeCgroupDirAsync(d)) created.push(d);
+      await makeCgroupDirs(missing, created);
       return;
     } catch (err) {
       if (attempt >= 5 || !(err instanceof EngineError && errnoOf(err.cause) === 'ENOENT')) throw err;

@@ -31,8 +31,13 @@ export function unsupported(dir: CgroupDir, field: string, file: string, why?: s
  * directory that is not there at all is left to the write to report.
  */
 export function writeSetting(dir: CgroupDir, file: string, value: string | number, field: string, why?: string, hint?: string): void {
-  if (!dir.has(file) && dir.exists()) throw unsupported(dir, field, file, why, hint);
+  checkSetting(dir, file, field, why, hint);
   dir.write(file, value, fieldPath(field));
+}
+
+/** Throws, as writeSetting does, where the cgroup has no such control file (the controller or setting is not here). */
+export function checkSetting(dir: CgroupDir, file: string, field: string, why?: string, hint?: string): void {
+  if (!dir.has(file) && dir.exists()) throw unsupported(dir, field, file, why, hint);
 }
 
 /** The errno behind a refused CgroupDir.write (EINVAL, EBUSY…), for the writes whose order the kernel can trip on. */

@@ -1,8 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
-import { writeFileAtomicAsync } from '../lib/atomic-write.js';
-import { removeInBackground } from '../lib/fs.js';
+import { removeInBackground, writeFileAtomicAsync } from '../sys/fs-tasks.js';
 import type { Container } from './container.js';
 
 const ID = /^[0-9a-f]{64}$/;

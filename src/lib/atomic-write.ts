@@ -1,5 +1,4 @@
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
 
 export interface AtomicWriteOptions {
   mode?: number;
@@ -31,21 +30,4 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, modeOrO
   }
   closeSync(fd);
   renameSync(tmp, path);
-}
-
-/** writeFileAtomic off the event loop: each step on the thread pool. */
-export async function writeFileAtomicAsync(path: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
-  const { mode = 0o644, durable = true } = opts;
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fh = await open(tmp, 'w', mode);
-  try {
-    await fh.writeFile(data);
-    if (durable) await fh.sync();
-  } catch (err) {
-    await fh.close();
-    await unlink(tmp);
-    throw err;
-  }
-  await fh.close();
-  await rename(tmp, path);
 }

@@ -3,7 +3,7 @@ import { lstatSync, mkdirSync, readdirSync, rmSync, type Dirent } from 'node:fs'
 import type { Readable } from 'node:stream';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
 import { mountPointsUsing } from '../sys/mounts.js';
-import { removeInBackground } from '../lib/fs.js';
+import { removeInBackground } from '../sys/fs-tasks.js';
 import { checkKey, infoOf, SnapshotRecords, type SnapshotRecord } from './records.js';
 import type { DiffOptions, Mount, SnapshotInfo, Snapshotter } from './snapshotter.js';
 

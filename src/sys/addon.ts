@@ -52,6 +52,22 @@ export interface BerthAddon {
   sealedCopy(path: string): number;
   /** malloc_trim(0): the free memory of glibc's heaps back to the kernel; true when some was. */
   mallocTrim(): boolean;
+  /**
+   * The file system tasks below run whole as one task on the thread pool
+   * (see native/addon/fs_batch.c and fs-tasks.ts); they reject with an
+   * Error whose code is the errno name.
+   *
+   * mkdir(2) of each path in order, with the mode (less the umask): per
+   * path "" where it was made, else "ENAME: text"; one failure does not stop
+   * the rest.
+   */
+  mkdirs(paths: string[], mode: number): Promise<string[]>;
+  /** rmdir(2) of each path in order, reported as mkdirs reports. */
+  rmdirs(paths: string[]): Promise<string[]>;
+  /** rm -r that follows no symlink and refuses (EXDEV) a directory on another file system; nothing there is no error. */
+  removeTree(path: string): Promise<void>;
+  /** `${path}.tmp-${pid}` written (fsync'ed when durable) and renamed over path; the temporary file is removed on failure. */
+  writeFileAtomic(path: string, data: Buffer, mode: number, durable: boolean): Promise<void>;
 }
 
 let loaded: BerthAddon | undefined;

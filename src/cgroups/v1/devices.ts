@@ -1,7 +1,7 @@
 import type { DeviceRule } from '../../spec/oci-resources.js';
 import type { Controller } from '../controller.js';
 import { checkDeviceRule } from '../device-rules.js';
-import { writeSetting } from '../values.js';
+import { checkSetting, fieldPath } from '../values.js';
 
 /**
  * cgroup v1 devices: the spec's rules, in order, each one line written to
@@ -30,7 +30,8 @@ export const devicesV1: Controller = {
 
   apply(dir, r) {
     const lines = (r.devices ?? []).map((rule, i) => ruleLine(rule, `devices[${i}]`));
-    for (const { field, file, line } of lines) writeSetting(dir, file, line, field);
+    for (const file of new Set(lines.map((l) => l.file))) checkSetting(dir, file, lines.find((l) => l.file === file)!.field);
+    dir.writeAll(lines.map(({ field, file, line }) => ({ name: file, value: line, setting: fieldPath(field) })));
   },
 
   stats() {
