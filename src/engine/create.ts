@@ -90,7 +90,7 @@ async function createReserved(ctx: EngineContext, req: CreateRequest, resolveMou
     await ctx.images.ensureUnpacked(parseDigest(image.Id));
     const top = chainId(image.RootFS.Layers.map((d) => parseDigest(d)));
     const mounts = await resolveMounts(id, hostConfig, config);
-    createContainerLayers(ctx.snapshots, id, top, dir, mounts.map((m) => m.Destination));
+    createContainerLayers(ctx.snapshots, id, top, dir, mounts.map((m) => m.Destination), { volatile: hostConfig.AutoRemove === true });
     layers = true;
     const etc = writeEtcFiles(dir, config.Hostname, hostNetwork);
     const container: Container = {

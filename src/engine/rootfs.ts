@@ -79,19 +79,20 @@ function buildInitLayer(snapshots: Snapshotter, key: string, parent: string | un
 
 /**
  * Makes the container's two snapshots over `imageTop` (the image's top
- * chain ID; none for an image of no layers). Undone on failure. Runs
+ * chain ID; none for an image of no layers). Undone on failure. A
+ * `--rm` container's layer is volatile (see Snapshotter.prepare). Runs
  * without a pause (no await), so two creates never build one shared init
  * layer at once.
  */
-export function createContainerLayers(snapshots: Snapshotter, id: string, imageTop: string | undefined, scratchDir: string, mountPoints: string[]): void {
+export function createContainerLayers(snapshots: Snapshotter, id: string, imageTop: string | undefined, scratchDir: string, mountPoints: string[], opts: { volatile?: boolean } = {}): void {
   try {
     if (mountPoints.length === 0 && imageTop !== undefined) {
       const shared = imageInitKey(imageTop);
       if (!snapshots.stat(shared)) buildInitLayer(snapshots, shared, imageTop, scratchDir, []);
-      snapshots.prepare(id, shared);
+      snapshots.prepare(id, shared, opts);
     } else {
       buildInitLayer(snapshots, initKey(id), imageTop, scratchDir, mountPoints);
-      snapshots.prepare(id, initKey(id));
+      snapshots.prepare(id, initKey(id), opts);
     }
   } catch (err) {
     removeContainerLayers(snapshots, id);

@@ -37,7 +37,13 @@ export class ContainerStore {
       if (id.startsWith(TRASH)) rmSync(join(root, id), { recursive: true, force: true }); // a removal cut short
       if (!ID.test(id)) continue;
       try {
-        this.index(JSON.parse(readFileSync(join(root, id, 'config.v2.json'), 'utf8')) as Container);
+        const text = readFileSync(join(root, id, 'config.v2.json'), 'utf8');
+        // a --rm container's record (written without fsync: see save) that a power cut emptied: it is gone
+        if (text === '') {
+          this.log(`container ${id.slice(0, 12)}: its record was lost (a power cut before it reached the disk); left out`);
+          continue;
+        }
+        this.index(JSON.parse(text) as Container);
       } catch (err) {
         // a directory whose record was never written: a create that crashed
         if (errnoOf(err) === 'ENOENT') continue;
@@ -64,7 +70,9 @@ export class ContainerStore {
    * Registers a container's record at once (the first save registers it)
    * and writes it: atomically and durably, in order with its other saves,
    * off the event loop (an fsync there costs every other request its
-   * duration). What must be on disk before an answer awaits the result;
+   * duration). A `--rm` container's record skips the fsync, as its layer
+   * does (its overlay is volatile): it does not outlive a power cut, and
+   * each fsync made every other file operation wait on the journal. What must be on disk before an answer awaits the result;
    * the result never rejects: a failed write is logged.
    */
   save(c: Container): Promise<void> {
@@ -72,7 +80,7 @@ export class ContainerStore {
     const json = JSON.stringify(c);
     const path = join(this.dir(c.ID), 'config.v2.json');
     const write = (this.writes.get(c.ID) ?? Promise.resolve())
-      .then(() => writeFileAtomicAsync(path, json, { mode: 0o600 }))
+      .then(() => writeFileAtomicAsync(path, json, { mode: 0o600, durable: c.HostConfig.AutoRemove !== true }))
       .catch((err: unknown) => this.log(`container ${c.ID.slice(0, 12)}: save its record: ${(err as Error).message}`));
     this.writes.set(c.ID, write);
     void write.then(() => {

@@ -43,9 +43,20 @@ describe('snapshot records (no root)', () => {
   it('sweeps the temp files of record writes whose process is gone, and only those', () => {
     const records = new SnapshotRecords(root);
     const names = ['.sha256:x.123-abcd.tmp', 'k.json.tmp-123', '.live.456-ef.tmp', 'k.json.tmp-456', 'k.json'];
-    for (const n of names) writeFileSync(join(root, 'metadata', n), '');
+    for (const n of names) writeFileSync(join(root, 'metadata', n), n === 'k.json' ? JSON.stringify({ key: 'k', kind: 'active', id, created }) : '');
     records.sweep((pid) => pid === 456);
     assert.deepEqual(readdirSync(join(root, 'metadata')).sort(), ['.live.456-ef.tmp', 'k.json', 'k.json.tmp-456']);
+  });
+
+  it('a volatile record a power cut emptied is no record, and the sweep removes it', () => {
+    const records = new SnapshotRecords(root);
+    assert.equal(records.create({ key: 'rw', kind: 'active', id, created }, false), true);
+    assert.equal(records.get('rw')?.id, id);
+    writeFileSync(join(root, 'metadata', 'rw.json'), '');
+    assert.equal(records.get('rw'), undefined);
+    assert.deepEqual(records.list(), []);
+    records.sweep(() => false);
+    assert.deepEqual(readdirSync(join(root, 'metadata')), []);
   });
 
   it('refuses a damaged record with the file named and a hint', () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { writeFileAtomic } from '../lib/atomic-write.js';
 import { EngineError, errnoOf } from '../errors/engine-error.js';
 import type { SnapshotInfo, SnapshotKind } from './snapshotter.js';
@@ -92,6 +92,9 @@ export class SnapshotRecords {
       if (errnoOf(err) === 'ENOENT') return undefined;
       throw err;
     }
+    // a volatile snapshot's record (written without fsync) that a power cut emptied: never made, as its
+    // container is gone with it; the sweep at open removes it, and its directory as an orphan
+    if (text === '') return undefined;
     return parseRecord(text, this.path(key));
   }
 
@@ -106,13 +109,13 @@ export class SnapshotRecords {
       });
   }
 
-  /** Registers a new record; false when one with its key exists already. */
-  create(record: SnapshotRecord): boolean {
+  /** Registers a new record (fsync'ed unless not `durable`); false when one with its key exists already. */
+  create(record: SnapshotRecord, durable = true): boolean {
     const tmp = `${this.dir}/.${record.key}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
     const fd = openSync(tmp, 'wx', 0o600);
     try {
       writeSync(fd, JSON.stringify(record) + '\n');
-      fsyncSync(fd);
+      if (durable) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
@@ -139,6 +142,7 @@ export class SnapshotRecords {
    */
   sweep(alive: (pid: number) => boolean): void {
     for (const name of readdirSync(this.dir)) {
+      if (name.endsWith('.json') && !name.startsWith('.') && statSync(`${this.dir}/${name}`).size === 0) rmSync(`${this.dir}/${name}`, { force: true }); // see get()
       const pid = /^\..*\.(\d+)-[0-9a-f]+\.tmp$/.exec(name)?.[1] ?? /\.json\.tmp-(\d+)$/.exec(name)?.[1];
       if (pid !== undefined && !alive(Number(pid))) rmSync(`${this.dir}/${name}`, { force: true });
     }

@@ -71,8 +71,12 @@ export interface Snapshotter {
    */
   applyLayer(key: string, parent: string | undefined, tar: AsyncIterable<Uint8Array>): Promise<SnapshotInfo>;
 
-  /** A new active snapshot over committed `parent` (none: empty): the mounts that show it. */
-  prepare(key: string, parent: string | undefined): Mount[];
+  /**
+   * A new active snapshot over committed `parent` (none: empty): the mounts
+   * that show it. A `volatile` one (a `--rm` container's) is registered
+   * without an fsync: a power cut may lose it, as it loses the container.
+   */
+  prepare(key: string, parent: string | undefined, opts?: { volatile?: boolean }): Mount[];
   /** A new read-only view of committed `parent`. */
   view(key: string, parent: string): Mount[];
   /** The mounts of an existing active snapshot or view. */

@@ -201,15 +201,15 @@ export abstract class DirectorySnapshotter implements Snapshotter {
     return infoOf(record);
   }
 
-  prepare(key: string, parent: string | undefined): Mount[] {
-    return this.mounts(this.create('prepare', key, parent, 'active').key);
+  prepare(key: string, parent: string | undefined, opts: { volatile?: boolean } = {}): Mount[] {
+    return this.mounts(this.create('prepare', key, parent, 'active', opts.volatile === true).key);
   }
 
   view(key: string, parent: string): Mount[] {
     return this.mounts(this.create('view', key, parent, 'view').key);
   }
 
-  private create(op: string, key: string, parent: string | undefined, kind: 'active' | 'view'): SnapshotRecord {
+  private create(op: string, key: string, parent: string | undefined, kind: 'active' | 'view', volatile = false): SnapshotRecord {
     checkKey(key);
     if (this.records.get(key)) throw exists(op, key);
     const parentRecord = parent === undefined ? undefined : this.committedParent(op, key, parent);
@@ -218,7 +218,7 @@ export abstract class DirectorySnapshotter implements Snapshotter {
       record.id = newId();
       this.buildActive(key, record.id, parentRecord);
     }
-    if (!this.records.create(record)) {
+    if (!this.records.create(record, !volatile)) {
       if (record.id) this.destroy(record.id);
       throw exists(op, key);
     }
