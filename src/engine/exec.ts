@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { EngineError } from '../errors/engine-error.js';
+import { parseDetachKeys } from '../lib/detach-keys.js';
 import { execInContainer } from '../runtime/exec.js';
 import type { Container } from './container.js';
 import type { Spec } from '../spec/oci-runtime.js';
@@ -9,6 +9,7 @@ import { runDirOf, type EngineContext } from './context.js';
 import type { BinaryRuntime } from './runtime-binary.js';
 import { readShimExit, ShimWatch } from './monitor.js';
 import { warmCgroupMigration } from '../cgroups/migration-warmup.js';
+import { removeTree } from '../sys/fs-tasks.js';
 
 /** What POST /containers/{id}/exec takes (Docker's ExecConfig). */
 export interface ExecConfig {
@@ -59,6 +60,7 @@ export class Execs {
     if (!c.State.Running) throw new EngineError('Conflict', 'NOT_RUNNING', `Container ${c.ID} is not running`);
     if (c.State.Paused) throw new EngineError('Conflict', 'PAUSED', `Container ${c.ID} is paused, unpause the container before exec`);
     if (!config.Cmd?.length) throw new EngineError('InvalidArgument', 'NO_EXEC_COMMAND', 'No exec command specified');
+    if (config.DetachKeys) parseDetachKeys(config.DetachKeys); // refused now, as dockerd does, not at start
     if (this.binaryRuntimeOf(c)) warmCgroupMigration(this.ctx.runtime.cgroupLayout); // the binary's join by pid follows in a moment
     const id = randomBytes(32).toString('hex');
     // short, as runDirOf's: socket paths must fit in 107 bytes
@@ -135,7 +137,7 @@ export class Execs {
             e.ExitCode = exit?.exitCode ?? 126;
             resolve();
             // after the waiter has its answer: the directory is only the shim's, and gone with it
-            void rm(e.dir, { recursive: true, force: true }).catch(() => undefined);
+            void removeTree(e.dir).catch(() => undefined);
           });
       });
     });

@@ -16,18 +16,31 @@ const quote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.rep
 /**
  * Runs argv with a pseudo-terminal as its stdin, stdout and stderr (through
  * `script -qefc`), as a person at a terminal would. `input` is typed in at
- * once; stdin stays open until the command ends. `script -e` exits with the
- * command's code. The output has the terminal's \r\n line ends.
+ * once; stdin stays open until the command ends. `steps` are typed one by
+ * one, each once the output so far (both streams) matches its pattern, as a
+ * person answers a prompt. `script -e` exits with the command's code. The
+ * output has the terminal's \r\n line ends.
  */
-export function runInPty(argv: string[], opts: RunOptions & { input?: string } = {}): Promise<Result> {
+export function runInPty(argv: string[], opts: RunOptions & { input?: string; steps?: [RegExp, string][] } = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qefc', argv.map(quote).join(' '), '/dev/null'], { env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const steps = [...(opts.steps ?? [])];
+    const next = (): void => {
+      while (steps.length && steps[0]![0].test(stdout + stderr)) child.stdin.write(steps.shift()![1]);
+    };
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      next();
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      next();
+    });
     child.stdin.on('error', () => undefined);
     if (opts.input) child.stdin.write(opts.input);
+    next();
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
     child.on('error', (err) => {
       clearTimeout(timer);

@@ -169,6 +169,33 @@ describe('engine: berth against berthd', { skip }, () => {
     assert.match(r.stdout, /\/dev\/pts\/\d+\r\nxterm\r\n/);
   });
 
+  it('leaves -it sessions at the detach keys (run, attach, exec), the container running on', async () => {
+    const n = name();
+    const berth = join(process.cwd(), 'bin', 'berth');
+    const run = await runInPty([berth, 'run', '-it', '--name', n, 'bth-busybox', 'sh'], { env: d.env, steps: [[/# /, 'echo first\r'], [/first\r\n[^]*# /, '\x10\x11']], timeoutMs: 20_000 });
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    assert.equal(inspect(n).State.Running, true, 'running on after run -it is left');
+    const attach = await runInPty([berth, 'attach', '--detach-keys', 'ctrl-a,x', n], { env: d.env, steps: [[/^/, 'echo second\r'], [/second\r\n/, '\x01a\x01x']], timeoutMs: 20_000 });
+    assert.equal(attach.status, 1);
+    assert.match(attach.stdout + attach.stderr, /read escape sequence/);
+    const exec = await runInPty([berth, 'exec', '-it', n, 'sh'], { env: d.env, steps: [[/# /, 'echo third\r'], [/third\r\n[^]*# /, '\x10\x11']], timeoutMs: 20_000 });
+    assert.equal(exec.status, 1, exec.stdout + exec.stderr);
+    assert.equal(inspect(n).State.Running, true, 'running on after attach and exec are left');
+    // the daemon watches for them too (docker's CLI and API clients count on it): the session ends, the shell goes on
+    const conn = await d.client.hijack(`/containers/${n}/attach`, { query: { stream: 1, stdin: 1, stdout: 1, detachKeys: 'ctrl-x' } });
+    let seen = '';
+    conn.socket.on('data', (b: Buffer) => (seen += b.toString()));
+    conn.socket.write('echo fourth\r');
+    for (let i = 0; i < 100 && !seen.includes('fourth\r\n'); i++) await sleep(50);
+    conn.socket.write('\x18');
+    await new Promise<void>((resolve) => conn.socket.once('close', () => resolve()));
+    assert.equal(inspect(n).State.Running, true);
+    const bad = d.berth(['attach', '--detach-keys', 'ctrl-1', n]);
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /Invalid detach keys \(ctrl-1\) provided/);
+    ok(['rm', '-f', n]);
+  });
+
   it('restarts a --rm container in place, and removes it when it stops', () => {
     const n = name();
     ok(['run', '-d', '--rm', '--name', n, 'bth-busybox', 'sh', '-c', 'touch /kept; exec sleep 100']);

@@ -4,6 +4,7 @@ import type { Engine } from '../../engine/engine.js';
 import { parseLogTime, type LogEntry } from '../../engine/logs.js';
 import { connectSocket } from '../../engine/monitor.js';
 import type { ContainerConfig, HostConfig } from '../../engine/spec/types.js';
+import { DEFAULT_DETACH_KEYS, DetachKeyScanner, parseDetachKeys } from '../../lib/detach-keys.js';
 import { encodeFrame, StdStream } from '../../lib/stdcopy.js';
 import type { RequestContext } from '../context.js';
 import type { Router } from '../router.js';
@@ -120,6 +121,7 @@ export function registerContainerRoutes(router: Router, engine: Engine): void {
       const tty = c.Config.Tty === true;
       const wantStdin = q.bool('stdin');
       const wantOutput = q.bool('stdout') || q.bool('stderr');
+      const detachKeys = parseDetachKeys(q.string('detachKeys') || DEFAULT_DETACH_KEYS);
       const conn = await ctx.hijack({ multiplexed: !tty });
       if (q.bool('logs')) {
         const { entries } = engine.logs(c.ID, { stdout: q.bool('stdout'), stderr: q.bool('stderr'), follow: false });
@@ -127,7 +129,7 @@ export function registerContainerRoutes(router: Router, engine: Engine): void {
       }
       if (!q.bool('stream')) return;
       const shimSocket = await engine.attachSocket(c.ID);
-      await relay(conn.socket, shimSocket, { stdin: wantStdin, output: wantOutput });
+      await relay(conn.socket, shimSocket, { stdin: wantStdin, output: wantOutput, ...(tty ? { detachKeys } : {}) });
     },
     { hijack: true },
   );
@@ -147,6 +149,7 @@ export function registerContainerRoutes(router: Router, engine: Engine): void {
     async (ctx) => {
       const body = ((await ctx.body().catch(() => undefined)) ?? {}) as { Detach?: boolean; Tty?: boolean };
       const exec = engine.execs.get(ctx.params['id']!);
+      const detachKeys = parseDetachKeys(exec.Config.DetachKeys || DEFAULT_DETACH_KEYS);
       if (body.Detach) {
         await engine.execStart(exec.ID, true);
         ctx.text(200, '');
@@ -165,7 +168,7 @@ export function registerContainerRoutes(router: Router, engine: Engine): void {
       }
       const shimSocket = await connectSocket(`${exec.dir}/attach.sock`);
       // the client's end of stdin is the process's (docker exec -i: `echo x | docker exec -i c cat` ends): the shim, started with --stdin-once, sees it
-      await relay(conn.socket, shimSocket, { stdin: exec.Config.AttachStdin === true, output: true });
+      await relay(conn.socket, shimSocket, { stdin: exec.Config.AttachStdin === true, output: true, ...(tty ? { detachKeys } : {}) });
       await exec.done;
     },
     { hijack: true },
@@ -186,7 +189,7 @@ export function registerContainerRoutes(router: Router, engine: Engine): void {
  * stdin's end: passed on as a half-close, which a --stdin-once shim
  * (StdinOnce containers, execs) turns into the end of the process's stdin.
  */
-function relay(client: Socket, shim: Socket, opts: { stdin: boolean; output: boolean }): Promise<void> {
+function relay(client: Socket, shim: Socket, opts: { stdin: boolean; output: boolean; detachKeys?: Buffer }): Promise<void> {
   return new Promise<void>((resolve) => {
     let done = false;
     const finish = (): void => {
@@ -207,7 +210,16 @@ function relay(client: Socket, shim: Socket, opts: { stdin: boolean; output: boo
     client.on('error', () => finish());
     client.on('close', () => finish());
     if (opts.stdin) {
-      client.on('data', (chunk: Buffer) => shim.write(chunk));
+      // with a TTY, as dockerd: the detach keys end the session, the process goes on (its input stays open)
+      const scanner = opts.detachKeys ? new DetachKeyScanner(opts.detachKeys) : undefined;
+      client.on('data', (chunk: Buffer) => {
+        const pass = scanner ? scanner.feed(chunk) : chunk;
+        if (pass.length) shim.write(pass);
+        if (scanner?.detached) {
+          client.destroy();
+          finish();
+        }
+      });
       // the end of the client's input, passed on as a half-close (a --stdin-once shim closes the container's stdin then)
       client.on('end', () => shim.end());
     } else {

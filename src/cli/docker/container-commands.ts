@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { EngineClient } from '../../client/client.js';
 import { EngineError } from '../../errors/engine-error.js';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../../lib/detach-keys.js';
 import { demultiplex } from '../../lib/stdcopy.js';
 import { eachContainer, inspectContainers, path, ps, type LogsFlags, type PsFlags } from './containers.js';
 import { actions, type Actions } from './actions.js';
@@ -67,8 +68,9 @@ async function run(env: CommandEnv, image: string, args: string[], flags: RunFla
   }
   const tty = req.client.tty;
   const wantStdin = req.client.attach.includes('stdin');
+  const detachKeys = parseDetachKeys(req.client.detachKeys ?? DEFAULT_DETACH_KEYS);
   const conn = req.client.attach.length
-    ? await client.hijack(path(id, '/attach'), { query: { stream: 1, stdin: wantStdin ? 1 : undefined, stdout: req.client.attach.includes('stdout') ? 1 : undefined, stderr: req.client.attach.includes('stderr') ? 1 : undefined } })
+    ? await client.hijack(path(id, '/attach'), { query: { stream: 1, stdin: wantStdin ? 1 : undefined, stdout: req.client.attach.includes('stdout') ? 1 : undefined, stderr: req.client.attach.includes('stderr') ? 1 : undefined, detachKeys: req.client.detachKeys } })
     : undefined;
   const waitRes = await client.stream('POST', path(id, '/wait'), undefined, { query: { condition: req.client.rm ? 'removed' : 'next-exit' } });
   const waitBody = readAll(waitRes);
@@ -81,11 +83,18 @@ async function run(env: CommandEnv, image: string, args: string[], flags: RunFla
   const stopProxy = req.client.sigProxy && !tty ? proxySignals(client, id) : () => undefined;
   try {
     if (conn) {
-      await runSession(conn.socket, env.io, {
+      const session = await runSession(conn.socket, env.io, {
         tty,
         stdin: wantStdin,
+        detachKeys,
         onResize: (rows, cols) => void client.post(path(id, '/resize'), undefined, { query: { h: rows, w: cols } }).catch(() => undefined),
       });
+      // detached, as docker run: the container goes on, and so does the shell
+      if (session.detached) {
+        waitBody.catch(() => undefined);
+        waitRes.destroy();
+        return 0;
+      }
     }
     const status = JSON.parse((await waitBody).toString() || '{}') as { StatusCode?: number; Error?: { Message?: string } | null };
     if (status.Error?.Message) env.io.stderr.write(`berth: ${status.Error.Message}\n`);
@@ -114,7 +123,8 @@ async function logs(env: CommandEnv, ref: string, o: LogsFlags): Promise<void> {
   await demultiplex(res, { stdout: env.io.stdout, stderr: env.io.stderr });
 }
 
-async function exec(env: CommandEnv, ref: string, cmd: string[], o: { interactive?: boolean; tty?: boolean; detach?: boolean; env: string[]; user?: string; workdir?: string; privileged?: boolean }): Promise<number> {
+async function exec(env: CommandEnv, ref: string, cmd: string[], o: { interactive?: boolean; tty?: boolean; detach?: boolean; detachKeys?: string; env: string[]; user?: string; workdir?: string; privileged?: boolean }): Promise<number> {
+  const detachKeys = parseDetachKeys(o.detachKeys ?? DEFAULT_DETACH_KEYS);
   const client = await env.client();
   const { Id } = await client.post<{ Id: string }>(path(ref, '/exec'), {
     Cmd: cmd,
@@ -126,31 +136,45 @@ async function exec(env: CommandEnv, ref: string, cmd: string[], o: { interactiv
     AttachStdout: !o.detach,
     AttachStderr: !o.detach,
     Privileged: o.privileged === true,
+    ...(o.detachKeys ? { DetachKeys: o.detachKeys } : {}),
   });
   if (o.detach) {
     await client.post(`/exec/${Id}/start`, { Detach: true, Tty: o.tty === true });
     return 0;
   }
   const conn = await client.hijack(`/exec/${Id}/start`, { body: { Detach: false, Tty: o.tty === true } });
-  await runSession(conn.socket, env.io, {
+  const session = await runSession(conn.socket, env.io, {
     tty: o.tty === true,
     stdin: o.interactive === true,
+    detachKeys,
     onResize: (rows, cols) => void client.post(`/exec/${Id}/resize`, undefined, { query: { h: rows, w: cols } }).catch(() => undefined),
   });
+  if (session.detached) return detachedSession(env);
   const info = await client.get<{ ExitCode: number | null; Running: boolean }>(`/exec/${Id}/json`);
   return info.ExitCode ?? 0;
 }
 
-async function attach(env: CommandEnv, ref: string, o: { stdin?: boolean; sigProxy?: boolean }): Promise<number> {
+/** docker attach and exec -it, left by the detach keys: docker's words for it, and its exit code. */
+function detachedSession(env: CommandEnv): number {
+  env.io.stderr.write('read escape sequence\n');
+  return 1;
+}
+
+async function attach(env: CommandEnv, ref: string, o: { stdin?: boolean; sigProxy?: boolean; detachKeys?: string }): Promise<number> {
+  const detachKeys = parseDetachKeys(o.detachKeys ?? DEFAULT_DETACH_KEYS);
   const client = await env.client();
   const c = await client.get<{ Id: string; Config: { Tty?: boolean; OpenStdin?: boolean }; State: { Running: boolean } }>(path(ref, '/json'));
   if (!c.State.Running) throw new EngineError('Conflict', 'NOT_RUNNING', 'You cannot attach to a stopped container, start it first');
   const stdin = o.stdin !== false && c.Config.OpenStdin === true;
-  const conn = await client.hijack(path(c.Id, '/attach'), { query: { stream: 1, stdin: stdin ? 1 : undefined, stdout: 1, stderr: 1 } });
+  const conn = await client.hijack(path(c.Id, '/attach'), { query: { stream: 1, stdin: stdin ? 1 : undefined, stdout: 1, stderr: 1, detachKeys: o.detachKeys } });
   const waitRes = await client.stream('POST', path(c.Id, '/wait'), undefined, { query: { condition: 'not-running' } });
   const stopProxy = o.sigProxy !== false && !c.Config.Tty ? proxySignals(client, c.Id) : () => undefined;
   try {
-    await runSession(conn.socket, env.io, { tty: c.Config.Tty === true, stdin, onResize: (h, w) => void client.post(path(c.Id, '/resize'), undefined, { query: { h, w } }).catch(() => undefined) });
+    const session = await runSession(conn.socket, env.io, { tty: c.Config.Tty === true, stdin, detachKeys, onResize: (h, w) => void client.post(path(c.Id, '/resize'), undefined, { query: { h, w } }).catch(() => undefined) });
+    if (session.detached) {
+      waitRes.destroy();
+      return detachedSession(env);
+    }
     const status = JSON.parse((await readAll(waitRes)).toString() || '{}') as { StatusCode?: number };
     return status.StatusCode ?? 0;
   } finally {
@@ -207,17 +231,23 @@ export function addContainerCommands(program: Command, env: CommandEnv): void {
       .argument('<container...>')
       .option('-a, --attach', 'attach STDOUT/STDERR and forward signals')
       .option('-i, --interactive', "attach container's STDIN")
+      .option('--detach-keys <keys>', 'override the key sequence for detaching a container')
       .action(
-        act(async (refs: string[], o: { attach?: boolean; interactive?: boolean }) => {
+        act(async (refs: string[], o: { attach?: boolean; interactive?: boolean; detachKeys?: string }) => {
           const client = await env.client();
           if (o.attach || o.interactive) {
             if (refs.length > 1) throw new EngineError('InvalidArgument', 'ATTACH_MANY', 'you cannot start and attach multiple containers at once');
             const ref = refs[0]!;
             const c = await client.get<{ Id: string; Config: { Tty?: boolean } }>(path(ref, '/json'));
-            const conn = await client.hijack(path(c.Id, '/attach'), { query: { stream: 1, stdin: o.interactive ? 1 : undefined, stdout: 1, stderr: 1 } });
+            const detachKeys = parseDetachKeys(o.detachKeys ?? DEFAULT_DETACH_KEYS);
+            const conn = await client.hijack(path(c.Id, '/attach'), { query: { stream: 1, stdin: o.interactive ? 1 : undefined, stdout: 1, stderr: 1, detachKeys: o.detachKeys } });
             const waitRes = await client.stream('POST', path(c.Id, '/wait'), undefined, { query: { condition: 'next-exit' } });
             await client.post(path(c.Id, '/start'));
-            await runSession(conn.socket, io, { tty: c.Config.Tty === true, stdin: o.interactive === true });
+            const session = await runSession(conn.socket, io, { tty: c.Config.Tty === true, stdin: o.interactive === true, detachKeys });
+            if (session.detached) {
+              waitRes.destroy();
+              return detachedSession(env);
+            }
             const status = JSON.parse((await readAll(waitRes)).toString() || '{}') as { StatusCode?: number };
             return status.StatusCode ?? 0;
           }
@@ -291,6 +321,7 @@ export function addContainerCommands(program: Command, env: CommandEnv): void {
       .argument('<command...>')
       .passThroughOptions()
       .option('-d, --detach', 'detached mode: run command in the background')
+      .option('--detach-keys <keys>', 'override the key sequence for detaching the command')
       .option('-e, --env <env>', 'set environment variables', collect, [])
       .option('-i, --interactive', 'keep STDIN open even if not attached')
       .option('--privileged', 'give extended privileges to the command')
@@ -306,7 +337,7 @@ export function addContainerCommands(program: Command, env: CommandEnv): void {
       .option('--no-stdin', 'do not attach STDIN')
       .option('--sig-proxy', 'proxy all received signals to the process', true)
       .option('--detach-keys <keys>', 'override the key sequence for detaching a container')
-      .action(act(async (ref: string, o: { stdin?: boolean; sigProxy?: boolean }) => attach(env, ref, o)));
+      .action(act(async (ref: string, o: { stdin?: boolean; sigProxy?: boolean; detachKeys?: string }) => attach(env, ref, o)));
   if (want('attach')) attachCmd(program.command('attach').description("attach local standard input, output, and error streams to a running container"));
 
   const inspectCmd = (cmd: Command): Command =>

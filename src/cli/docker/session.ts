@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
+import { DetachKeyScanner } from '../../lib/detach-keys.js';
 import { demultiplex } from '../../lib/stdcopy.js';
 
 export interface SessionIo {
@@ -14,9 +15,11 @@ export interface SessionIo {
  * CLI does it: the container's output to stdout/stderr (demultiplexed
  * unless it has a TTY), our stdin to it when asked (the terminal in raw
  * mode for a TTY), and our end of stdin as a half-close. Resolves when the
- * daemon ends the stream (the process has ended or was detached).
+ * daemon ends the stream (the process has ended or was detached), or when
+ * the detach keys are typed into a TTY session (then `detached`: the
+ * process goes on; docker's CLI watches for them too, before the daemon).
  */
-export async function runSession(socket: Socket, io: SessionIo, opts: { tty: boolean; stdin: boolean; onResize?: (rows: number, cols: number) => void }): Promise<void> {
+export async function runSession(socket: Socket, io: SessionIo, opts: { tty: boolean; stdin: boolean; detachKeys?: Buffer; onResize?: (rows: number, cols: number) => void }): Promise<{ detached: boolean }> {
   const raw = opts.tty && opts.stdin && io.stdin.isTTY === true && typeof io.stdin.setRawMode === 'function';
   if (raw) {
     io.stdin.setRawMode!(true);
@@ -30,7 +33,12 @@ export async function runSession(socket: Socket, io: SessionIo, opts: { tty: boo
     resize();
     process.on('SIGWINCH', resize);
   }
-  const feed = (chunk: Buffer): void => void socket.write(chunk);
+  const scanner = opts.tty && opts.detachKeys ? new DetachKeyScanner(opts.detachKeys) : undefined;
+  const feed = (chunk: Buffer): void => {
+    const pass = scanner ? scanner.feed(chunk) : chunk;
+    if (pass.length) socket.write(pass);
+    if (scanner?.detached) socket.destroy();
+  };
   const endInput = (): void => void socket.end();
   if (opts.stdin) {
     io.stdin.on('data', feed);
@@ -57,6 +65,7 @@ export async function runSession(socket: Socket, io: SessionIo, opts: { tty: boo
     if (opts.tty) process.off('SIGWINCH', resize);
     if (raw) io.stdin.setRawMode!(false);
   }
+  return { detached: scanner?.detached === true };
 }
 
 /** The socket's data as an async iterable that ends at its close, without destroying it when stdin ends first. */
