@@ -4,6 +4,9 @@
  *                          arrives, if it has not yet)
  *   close-stdin            EOF on the stdin pipe once what clients wrote is
  *                          in; nothing to do with a terminal
+ *   oom-watch <dir>        this connection is sent "event oom" lines, one
+ *                          each time a process in the memory cgroup at dir
+ *                          is OOM-killed from now on (see oom.c)
  *   ping
  * A connection held open sees EOF when the monitor exits: how berthd learns
  * of the end without polling. One that half-closes is closed as soon as its
@@ -83,6 +86,20 @@ static void handle(struct shim *s, struct client *c, char *line)
 			answer(c, msg);
 			return;
 		}
+		answer(c, "ok");
+	} else if (strcmp(cmd, "oom-watch") == 0) {
+		char *dir = save ? save + strspn(save, " \t") : NULL;
+		if (!dir || *dir != '/') {
+			answer(c, "error usage: oom-watch <absolute cgroup directory>");
+			return;
+		}
+		if (oom_watch(s, dir) < 0) {
+			char msg[CONTROL_LINE_MAX + 80];
+			snprintf(msg, sizeof msg, "error watch %s for OOM kills: %s", dir, strerror(errno));
+			answer(c, msg);
+			return;
+		}
+		c->oom_subscriber = true;
 		answer(c, "ok");
 	} else if (strcmp(cmd, "close-stdin") == 0) {
 		if (strtok_r(NULL, " \t", &save)) {

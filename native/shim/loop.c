@@ -181,7 +181,7 @@ static void finish(struct shim *s)
 }
 
 enum slot_kind { S_SIG, S_OUT, S_ERR, S_MASTER, S_STDIN, S_CONSOLE_LISTEN, S_CONSOLE_CONN,
-		 S_ATTACH_LISTEN, S_CONTROL_LISTEN, S_CLIENT };
+		 S_ATTACH_LISTEN, S_CONTROL_LISTEN, S_OOM, S_CLIENT };
 
 struct slot {
 	enum slot_kind kind;
@@ -249,6 +249,8 @@ void monitor_loop(struct shim *s)
 			ADD(s->console_conn, POLLIN, S_CONSOLE_CONN, NULL);
 		ADD(s->attach_listen, POLLIN, S_ATTACH_LISTEN, NULL);
 		ADD(s->control_listen, POLLIN, S_CONTROL_LISTEN, NULL);
+		if (s->oom_fd >= 0)
+			ADD(s->oom_fd, POLLIN, S_OOM, NULL);
 		for (struct client *c = s->clients; c; c = c->next) {
 			bool rd = wants_input(s, c);
 			if (c->hup && !rd)
@@ -305,6 +307,9 @@ void monitor_loop(struct shim *s)
 				break;
 			case S_CONTROL_LISTEN:
 				control_accept(s);
+				break;
+			case S_OOM:
+				oom_read(s);
 				break;
 			case S_CLIENT:
 				if (c->dead)

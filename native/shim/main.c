@@ -212,7 +212,7 @@ int main(int argc, char **argv)
 	static struct shim s = {
 		.dirfd = -1, .sigfd = -1, .out_fd = -1, .err_fd = -1, .console_listen = -1,
 		.console_conn = -1, .master = -1, .in_fd = -1, .attach_listen = -1,
-		.control_listen = -1, .log = { .fd = -1 },
+		.control_listen = -1, .log = { .fd = -1 }, .oom_fd = -1, .oom_dirfd = -1,
 		.o = { .log_max_size = -1, .log_max_file = 1 },
 	};
 	parse_args(argc, argv, &s.o);

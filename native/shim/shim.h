@@ -13,7 +13,8 @@
  *   loop.c     the poll loop, reaping, the recorded status, the end
  *   jsonlog.c  Docker's json-file log: escaping, 16 KiB splits, rotation
  *   attach.c   attach.sock clients: stdcopy frames out, stdin in
- *   control.c  control.sock: resize, close-stdin, ping
+ *   control.c  control.sock: resize, close-stdin, oom-watch, ping
+ *   oom.c      live OOM notices to control clients that ask
  *   console.c  console.sock: the pty master from COMMAND
  *   files.c    atomic files, RFC 3339 times, listening sockets
  *   bytes.c    bounded, lazily allocated buffers
@@ -101,6 +102,7 @@ struct client {
 	bool dead;            /* to be dropped at the end of this round */
 	struct bytes out;     /* output the socket did not take yet */
 	struct bytes in;      /* control: the partial request line */
+	bool oom_subscriber;  /* control: asked for "event oom" notices */
 };
 
 struct shim {
@@ -140,6 +142,11 @@ struct shim {
 	struct bytes held;
 	bool holding;
 	struct jsonlog log;
+	/* oom-watch: the memory cgroup watched, and its oom_kill count so far */
+	int oom_fd;                 /* eventfd (v1) or inotify (v2), -1: none */
+	int oom_dirfd;
+	const char *oom_file;       /* memory.oom_control or memory.events */
+	long long oom_kills;
 };
 
 /* spawn.c */
@@ -179,6 +186,12 @@ void clients_reap_dead(struct shim *s);
 /* control.c */
 void control_accept(struct shim *s);
 void control_read(struct shim *s, struct client *c);
+
+/* oom.c */
+/* Watches the memory cgroup at dir (v1 or v2) for OOM kills; 0, or -1 with errno. */
+int oom_watch(struct shim *s, const char *dir);
+/* On oom_fd's wake-up: "event oom" to subscribers when the kill count grew. */
+void oom_read(struct shim *s);
 
 /* console.c */
 void console_accept(struct shim *s);

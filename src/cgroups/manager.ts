@@ -200,6 +200,12 @@ export class CgroupManager {
   }
 
   /** How many times the OOM killer killed in the container. */
+  /** The cgroup directory whose memory.oom_control (v1) or memory.events (v2) counts the container's OOM kills. */
+  memoryDir(): string | undefined {
+    const memoryV1 = this.layout.v1.find((h) => h.subsystems.includes('memory'));
+    return memoryV1 ? this.record.dirs[memoryV1.key] : this.record.dirs[UNIFIED_KEY];
+  }
+
   oomKills(): number {
     const memoryV1 = this.layout.v1.find((h) => h.subsystems.includes('memory'));
     if (memoryV1) return this.dir(memoryV1.key)!.readKeyValues('memory.oom_control')['oom_kill'] ?? 0;

@@ -54,7 +54,11 @@ export class Engine extends EventEmitter {
     private readonly removeVolumes: (c: Container) => Promise<void> = async () => undefined,
   ) {
     super();
-    this.lifecycle = new Lifecycle(ctx, (c) => this.afterExit(c));
+    this.lifecycle = new Lifecycle(
+      ctx,
+      (c) => this.afterExit(c),
+      (c) => this.event(c, 'oom'),
+    );
     this.execs = new Execs(
       ctx,
       (c, user) => {
@@ -270,8 +274,9 @@ export class Engine extends EventEmitter {
 
   /** After an exit: --rm removes, a restart policy restarts (with Docker's doubling back-off from 100 ms). */
   private async afterExit(c: Container): Promise<void> {
-    // Docker's order: oom (its monitor saw the kill), then die; berth reads the kill count at the exit
-    if (c.State.OOMKilled) this.event(c, 'oom');
+    // Docker's order: oom (its monitor saw the kill), then die. The shim tells of kills as they
+    // happen; one it could not (before berthd asked, or while berthd was down) shows in the count
+    if (!this.lifecycle.oomToldOf(c.ID) && c.State.OOMKilled) this.event(c, 'oom');
     this.event(c, 'die', { exitCode: String(c.State.ExitCode) });
     if (c.HostConfig.AutoRemove && !this.restarting.has(c.ID)) {
       await this.remove(c.ID, { volumes: true }).catch((err: unknown) => this.ctx.log.warn(`auto-remove ${c.ID.slice(0, 12)}: ${(err as Error).message}`));

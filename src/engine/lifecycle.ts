@@ -35,7 +35,17 @@ export class Lifecycle {
     private readonly ctx: EngineContext,
     /** called after an exit is recorded: restart policies, --rm, events */
     private readonly onExit: (c: Container) => Promise<void>,
+    /** called when the kernel OOM-kills a process of a running container */
+    private readonly onOom: (c: Container) => void = () => undefined,
   ) {}
+
+  /** containers whose OOM kills the shim told of while they ran (their exit needs no notice of its own) */
+  private readonly oomNoticed = new Set<string>();
+
+  /** Whether an OOM kill of this run was told of already (and forgets it). */
+  oomToldOf(id: string): boolean {
+    return this.oomNoticed.delete(id);
+  }
 
   private readonly binaryRuntimes = new Map<string, BinaryRuntime>();
   /** starts in progress: a second start of the same container waits for the first rather than racing it */
@@ -178,7 +188,30 @@ export class Lifecycle {
   watch(c: Container): void {
     this.watches.get(c.ID)?.close();
     const runDir = runDirOf(this.ctx, c.ID);
-    this.watches.set(c.ID, new ShimWatch(runDir, () => void this.exited(c.ID)));
+    const cgroupDir = this.memoryCgroupOf(c);
+    const oom = cgroupDir
+      ? {
+          cgroupDir,
+          onKill: () => {
+            this.oomNoticed.add(c.ID);
+            this.onOom(c);
+          },
+          onError: (err: Error) => {
+            if (!(err instanceof EngineError && err.code === 'SHIM_GONE')) this.ctx.log.warn(`container ${c.ID.slice(0, 12)}: OOM kills are not watched live: ${err.message}`);
+          },
+        }
+      : undefined;
+    this.watches.set(c.ID, new ShimWatch(runDir, () => void this.exited(c.ID), oom));
+  }
+
+  /** The memory cgroup of a container under berth's runtime (a binary runtime's are its own). */
+  private memoryCgroupOf(c: Container): string | undefined {
+    if (c.Runtime !== 'berth') return undefined;
+    try {
+      return cgroupsOf(this.ctx.runtime, this.ctx.runtime.store.load(c.ID))?.memoryDir();
+    } catch {
+      return undefined;
+    }
   }
 
   /** The shim of a running container, to talk to (resize, close-stdin). */

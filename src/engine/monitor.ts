@@ -21,10 +21,16 @@ export class ShimWatch {
   constructor(
     readonly dir: string,
     private readonly onGone: () => void,
+    /** the container's memory cgroup, watched for OOM kills while it runs (the shim tells of each) */
+    oom?: { cgroupDir: string; onKill: () => void; onError: (err: Error) => void },
   ) {
     this.control = ShimControl.connect(dir).then(
       (c) => {
         void c.closed.then(() => this.finish());
+        if (oom) {
+          c.onEvent = (name) => name === 'oom' && oom.onKill();
+          c.request(`oom-watch ${oom.cgroupDir}`).catch(oom.onError);
+        }
         return c;
       },
       (err: unknown) => {

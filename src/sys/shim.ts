@@ -193,6 +193,8 @@ export class ShimControl {
   private readonly waiting: { resolve: () => void; reject: (e: Error) => void; request: string }[] = [];
   private buffered = '';
   private ended = false;
+  /** Called with each notice the shim sends ("oom" once this connection asked for oom-watch). */
+  onEvent: ((name: string) => void) | undefined;
 
   private constructor(private readonly socket: Socket) {
     socket.setEncoding('utf8');
@@ -228,6 +230,11 @@ export class ShimControl {
     while ((nl = this.buffered.indexOf('\n')) >= 0) {
       const line = this.buffered.slice(0, nl);
       this.buffered = this.buffered.slice(nl + 1);
+      // a notice the shim sends unasked (oom-watch), not an answer
+      if (line.startsWith('event ')) {
+        this.onEvent?.(line.slice('event '.length));
+        continue;
+      }
       const w = this.waiting.shift();
       if (!w) continue;
       if (line === 'ok') w.resolve();

@@ -349,6 +349,8 @@ describe('berth-shim', { skip }, () => {
       await assert.rejects(c.resize(24, 80), /resize 24 80: the container has no terminal/);
       await assert.rejects(c.request('bogus 1'), /bogus 1: unknown request "bogus"/);
       await assert.rejects(c.request('resize 24'), /usage: resize <rows> <cols>/);
+      await assert.rejects(c.request('oom-watch'), /usage: oom-watch <absolute cgroup directory>/);
+      await assert.rejects(c.request(`oom-watch ${r.dir}`), /watch .* for OOM kills: No such file or directory/);
       // a client that asks and half-closes gets its answer, then EOF
       const once = await new Promise<string>((resolve, reject) => {
         const s = createConnection(shimPaths(r.dir).control);
