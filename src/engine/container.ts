@@ -1,3 +1,4 @@
+import type { Health } from './health.js';
 import type { ContainerConfig, HostConfig } from './spec/types.js';
 
 /** Docker's container states, as `docker ps` and inspect's State.Status name them. */
@@ -16,6 +17,8 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  /** with a healthcheck: its status and last results (health.ts) */
+  Health?: Health;
 }
 
 /** A mount as the container has it: inspect's Mounts, and what the spec is built from. */

@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineError } from '../errors/engine-error.js';
 import { parseDigest } from '../lib/digest.js';
-import { isAlive } from '../sys/proc.js';
+import { isAlive, signalProcess } from '../sys/proc.js';
 import type { Container } from './container.js';
 import { runDirOf, type EngineContext } from './context.js';
 import { createContainer, type CreateRequest, type CreateResult, type MountResolver } from './create.js';
@@ -13,6 +13,7 @@ import { readLogs, type LogEntry, type LogOptions } from './logs.js';
 import { checkContainerName } from './names.js';
 import { mergedDir, removeContainerLayers, unmountContainerRootfs } from './rootfs.js';
 import { Execs, type ExecConfig } from './exec.js';
+import { goDuration, HealthMonitors, probeOutput, type ProbeResult } from './health.js';
 import { connectSocket, shimRequest } from './monitor.js';
 import { pauseContainer, unpauseContainer } from './pause.js';
 import { topContainer, type TopResult } from './top.js';
@@ -58,6 +59,7 @@ export class Engine extends EventEmitter {
       ctx,
       (c) => this.afterExit(c),
       (c) => this.event(c, 'oom'),
+      (c, fresh) => this.health.watch(c, fresh),
     );
     this.execs = new Execs(
       ctx,
@@ -67,6 +69,32 @@ export class Engine extends EventEmitter {
       },
       (c) => this.lifecycle.binaryRuntimeOf(c),
     );
+  }
+
+  /** Docker's health checks (health.ts): each probe an exec, with the exec events dockerd gives it. */
+  private readonly health = new HealthMonitors(
+    (c, cmd, timeoutNs) => this.probe(c, cmd, timeoutNs),
+    (c, status) => this.event(c, `health_status: ${status}`),
+    (c) => void this.ctx.containers.save(c),
+  );
+
+  private async probe(c: Container, cmd: string[], timeoutNs: number): Promise<ProbeResult> {
+    const id = this.execCreate(c.ID, { Cmd: cmd, AttachStdout: true, AttachStderr: true });
+    const e = this.execs.get(id);
+    try {
+      await this.execStart(id);
+    } catch (err) {
+      this.execs.discard(id);
+      throw err;
+    }
+    void e.done.then(() => this.execs.discard(id));
+    const output = probeOutput(`${e.dir}/attach.sock`);
+    const timedOut = await Promise.race([e.done.then(() => false), sleep(timeoutNs / 1e6, true, { ref: false })]);
+    if (timedOut) {
+      if (e.Pid) signalProcess(e.Pid, 'SIGKILL');
+      return { exitCode: -1, output: `Health check exceeded timeout (${goDuration(timeoutNs)})` };
+    }
+    return { exitCode: e.ExitCode ?? -1, output: await output };
   }
 
   private event(c: Container, action: string, extra: Record<string, string> = {}): void {
@@ -155,6 +183,7 @@ export class Engine extends EventEmitter {
 
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const c = this.get(ref);
+    this.health.stop(c.ID);
     if (c.State.Running) {
       if (!opts.force) {
         throw new EngineError('Conflict', 'CONTAINER_RUNNING', `You cannot remove a running container ${c.ID}. Stop the container before attempting removal or force remove`);
@@ -277,6 +306,10 @@ export class Engine extends EventEmitter {
     // Docker's order: oom (its monitor saw the kill), then die. The shim tells of kills as they
     // happen; one it could not (before berthd asked, or while berthd was down) shows in the count
     if (!this.lifecycle.oomToldOf(c.ID) && c.State.OOMKilled) this.event(c, 'oom');
+    if (c.State.Health) {
+      this.health.stopped(c);
+      void this.ctx.containers.save(c);
+    }
     this.event(c, 'die', { exitCode: String(c.State.ExitCode) });
     if (c.HostConfig.AutoRemove && !this.restarting.has(c.ID)) {
       await this.remove(c.ID, { volumes: true }).catch((err: unknown) => this.ctx.log.warn(`auto-remove ${c.ID.slice(0, 12)}: ${(err as Error).message}`));
@@ -337,6 +370,7 @@ export class Engine extends EventEmitter {
   }
 
   close(): void {
+    this.health.stopAll();
     this.lifecycle.closeAll();
   }
 
@@ -381,6 +415,10 @@ function matchesFilters(c: Container, filters: Record<string, string[]>): boolea
         }
         case 'ancestor':
           return c.ImageRef === v || c.Image === v || c.Image.startsWith(`sha256:${v}`);
+        case 'health':
+          // dockerd's: starting, healthy, unhealthy, or none (no healthcheck)
+          if (!['starting', 'healthy', 'unhealthy', 'none'].includes(v)) throw new EngineError('InvalidArgument', 'BAD_FILTER', `Unrecognised filter value for health: ${v}`);
+          return (c.State.Health?.Status ?? 'none') === v;
         default:
           throw new EngineError('InvalidArgument', 'BAD_FILTER', `invalid filter '${key}'`);
       }

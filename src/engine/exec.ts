@@ -159,6 +159,12 @@ export class Execs {
     };
   }
 
+  /** Drops an exec instance once it has ended (a health probe's: nobody asks for it after). */
+  discard(id: string): void {
+    const e = this.all.get(id);
+    if (e && !e.Running) this.all.delete(id);
+  }
+
   /** Exec instances of a container that has gone (Docker drops them too). */
   forget(containerId: string): void {
     for (const [id, e] of this.all) if (e.ContainerID === containerId && !e.Running) this.all.delete(id);

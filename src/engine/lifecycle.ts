@@ -37,6 +37,8 @@ export class Lifecycle {
     private readonly onExit: (c: Container) => Promise<void>,
     /** called when the kernel OOM-kills a process of a running container */
     private readonly onOom: (c: Container) => void = () => undefined,
+    /** called once a container runs and is watched: started (`fresh`), or found running after a restart */
+    private readonly onRunning: (c: Container, fresh: boolean) => void = () => undefined,
   ) {}
 
   /** containers whose OOM kills the shim told of while they ran (their exit needs no notice of its own) */
@@ -132,7 +134,7 @@ export class Lifecycle {
       if (shimPid !== undefined && shimStart !== undefined) c.Shim = { pid: shimPid, startTime: shimStart };
       delete c.ManuallyStopped;
       this.ctx.containers.save(c);
-      this.watch(c);
+      this.watch(c, true);
     } catch (err) {
       if (created) await this.deleteRuntimeState(c).catch(() => undefined);
       unmountContainerRootfs(this.ctx.snapshots, c.ID, containerDir);
@@ -185,7 +187,7 @@ export class Lifecycle {
   }
 
   /** Watches a running container's shim; used by start and by recovery after a daemon restart. */
-  watch(c: Container): void {
+  watch(c: Container, fresh = false): void {
     this.watches.get(c.ID)?.close();
     const runDir = runDirOf(this.ctx, c.ID);
     const cgroupDir = this.memoryCgroupOf(c);
@@ -202,6 +204,7 @@ export class Lifecycle {
         }
       : undefined;
     this.watches.set(c.ID, new ShimWatch(runDir, () => void this.exited(c.ID), oom));
+    this.onRunning(c, fresh);
   }
 
   /** The memory cgroup of a container under berth's runtime (a binary runtime's are its own). */

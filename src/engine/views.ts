@@ -19,10 +19,13 @@ export function humanDuration(ms: number): string {
   return `${Math.floor(h / 24 / 365)} years`;
 }
 
+/** How `docker ps` shows a running container's health. */
+const HEALTH_TEXT = { starting: ' (health: starting)', healthy: ' (healthy)', unhealthy: ' (unhealthy)' } as const;
+
 export function statusText(c: Container, now = Date.now()): string {
   const st = c.State;
   if (st.Restarting) return `Restarting (${st.ExitCode}) ${humanDuration(now - Date.parse(st.FinishedAt))} ago`;
-  if (st.Running) return `Up ${humanDuration(now - Date.parse(st.StartedAt))}${st.Paused ? ' (Paused)' : ''}`;
+  if (st.Running) return `Up ${humanDuration(now - Date.parse(st.StartedAt))}${st.Paused ? ' (Paused)' : st.Health ? HEALTH_TEXT[st.Health.Status] : ''}`;
   if (st.Status === 'removing') return 'Removal In Progress';
   if (st.Dead) return 'Dead';
   if (st.Status === 'created') return 'Created';

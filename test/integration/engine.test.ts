@@ -281,6 +281,32 @@ describe('engine: berth against berthd', { skip }, () => {
     assert.equal(ok(['events', '--since', since, '--until', until, '--filter', `container=${n}`, '--format', '{{.Action}}']), 'create\nstart\noom\ndie\n');
   });
 
+  it('runs health checks: starting, unhealthy after the retries, healthy once the probe passes, unhealthy when stopped', async () => {
+    const n = name();
+    const since = String(Math.floor(Date.now() / 1000) - 1);
+    ok(['run', '-d', '--name', n, '--health-cmd', 'test -f /tmp/ok && echo fine', '--health-interval', '300ms', '--health-retries', '2', '--health-timeout', '5s', 'bth-busybox', 'sleep', '100']);
+    const health = (): { Status: string; FailingStreak: number; Log: { ExitCode: number; Output: string }[] } => inspect(n).State.Health;
+    assert.equal(health().Status, 'starting');
+    assert.match(ok(['ps', '--filter', `name=${n}`, '--format', '{{.Status}}']), /^Up .* \(health: starting\)\n$/);
+    for (let i = 0; i < 100 && health().Status !== 'unhealthy'; i++) await sleep(100);
+    assert.equal(health().Status, 'unhealthy');
+    assert.ok(health().FailingStreak >= 2);
+    assert.equal(ok(['ps', '-q', '--no-trunc', '--filter', 'health=unhealthy', '--filter', `name=${n}`]).trim(), inspect(n).Id);
+    ok(['exec', n, 'touch', '/tmp/ok']);
+    for (let i = 0; i < 100 && health().Status !== 'healthy'; i++) await sleep(100);
+    assert.equal(health().Status, 'healthy');
+    const last = health().Log.at(-1)!;
+    assert.deepEqual([last.ExitCode, last.Output], [0, 'fine\n']);
+    assert.match(ok(['ps', '--filter', `name=${n}`, '--format', '{{.Status}}']), /^Up .* \(healthy\)\n$/);
+    ok(['stop', '-t', '0', n]);
+    assert.equal(health().Status, 'unhealthy');
+    const actions = ok(['events', '--since', since, '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', `container=${n}`, '--format', '{{.Action}}']);
+    assert.match(actions, /health_status: unhealthy\n(.*\n)*health_status: healthy\n/);
+    assert.match(actions, /exec_start: \/bin\/sh -c test -f \/tmp\/ok && echo fine\n/);
+    // probes' exec instances are not kept
+    assert.equal(d.log().includes('No such exec'), false);
+  });
+
   it('tells of an OOM kill as it happens, in a container that outlives it', async () => {
     const n = name();
     const since = String(Math.floor(Date.now() / 1000) - 1);
