@@ -14,14 +14,21 @@ import { LaunchPlan } from './plan.js';
 /** Whether a process of ours joining `pid`'s namespaces changes its namespace of this type. */
 export function joinsNamespace(pid: number, type: keyof typeof NS_PROC_FILE): boolean {
   const theirs = namespaceInode(pid, NS_PROC_FILE[type]);
-  return theirs !== undefined && theirs !== namespaceInode('self', NS_PROC_FILE[type]);
+  return theirs !== undefined && theirs !== ownNamespace(NS_PROC_FILE[type]);
+}
+
+/** This process's own namespaces, read once: the runtime never leaves them (every setns is in a child). */
+const own = new Map<string, number | undefined>();
+function ownNamespace(file: string): number | undefined {
+  if (!own.has(file)) own.set(file, namespaceInode('self', file));
+  return own.get(file);
 }
 
 function joinNamespacesOf(plan: LaunchPlan, pid: number): void {
   for (const type of JOIN_ORDER) {
     const file = NS_PROC_FILE[type];
     const theirs = namespaceInode(pid, file);
-    if (theirs === undefined || theirs === namespaceInode('self', file)) continue;
+    if (theirs === undefined || theirs === ownNamespace(file)) continue;
     plan.add('JOIN_NS', CLONE_NEW[type], `/proc/${pid}/ns/${file}`);
   }
 }
