@@ -80,7 +80,7 @@ export class Execs {
     if (e.Running || e.ExitCode !== null) throw new EngineError('Conflict', 'EXEC_STARTED', `Error: Exec command ${e.ID} is already running`);
     if (!c.State.Running) throw new EngineError('Conflict', 'NOT_RUNNING', `Container ${c.ID} is not running`);
     if (this.binaryRuntimeOf(c)) warmCgroupMigration(this.ctx.runtime.cgroupLayout);
-    rmSync(e.dir, { recursive: true, force: true });
+    // the directory of a new exec ID (a second start is refused above)
     mkdirSync(e.dir, { recursive: true, mode: 0o700 });
     const tty = e.Config.Tty === true;
     // attached: the output is held until the caller's attach connects (the process runs before it can)
@@ -116,11 +116,10 @@ export class Execs {
           detach: true,
           consoleSocket: tty ? `${e.dir}/console.sock` : undefined,
           preserveFds: 0,
-          pidFile: `${e.dir}/pid`,
+          onPid: (pid) => (e.Pid = pid),
           stdio: ['ignore', 'ignore', 'inherit'],
           launcher: (command, args) => ({ command: this.ctx.shimPath, args: [...shimArgs, '--', command, ...args] }),
         });
-        e.Pid = readPidFile(`${e.dir}/pid`);
       }
     } catch (err) {
       rmSync(e.dir, { recursive: true, force: true });
@@ -168,13 +167,5 @@ export class Execs {
   /** Exec instances of a container that has gone (Docker drops them too). */
   forget(containerId: string): void {
     for (const [id, e] of this.all) if (e.ContainerID === containerId && !e.Running) this.all.delete(id);
-  }
-}
-
-function readPidFile(path: string): number {
-  try {
-    return Number(readFileSync(path, 'utf8').trim()) || 0;
-  } catch {
-    return 0;
   }
 }

@@ -31,6 +31,8 @@ export interface ExecRequest {
   noNewPrivs: boolean;
   detach: boolean;
   pidFile?: string | undefined;
+  /** Told the process's pid once it is set up (an in-process caller's pid file). */
+  onPid?: ((pid: number) => void) | undefined;
   consoleSocket?: string | undefined;
   preserveFds: number;
   /** berth-init's stdio, which the process inherits: the caller's by default. */
@@ -118,6 +120,7 @@ export async function execInContainer(ctx: RuntimeContext, req: ExecRequest): Pr
   try {
     const pid = await init.ready;
     if (req.pidFile) writeFileAtomic(req.pidFile, String(pid), { durable: false });
+    req.onPid?.(pid);
     init.release();
     const { waitStatus } = await init.exited;
     return req.detach ? 0 : decodeWaitStatus(waitStatus);
