@@ -43,7 +43,8 @@ static long long read_oom_kills(int dirfd, const char *file)
 	return -1;
 }
 
-static int watch_v1(struct shim *s, int dirfd)
+/* An eventfd the kernel signals at each OOM in the v1 memory cgroup, or -1. */
+static int watch_v1(int dirfd)
 {
 	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	int ofd = openat(dirfd, "memory.oom_control", O_RDONLY | O_CLOEXEC);
@@ -59,20 +60,15 @@ static int watch_v1(struct shim *s, int dirfd)
 		close(ofd); /* the registration holds what it needs */
 	if (cfd >= 0)
 		close(cfd);
-	if (rc < 0) {
-		if (efd >= 0)
-			close(efd);
-		errno = saved;
-		return -1;
-	}
-	s->oom_fd = efd;
-	s->oom_file = "memory.oom_control";
-	return 0;
+	if (rc < 0 && efd >= 0)
+		close(efd);
+	errno = saved;
+	return rc < 0 ? -1 : efd;
 }
 
-static int watch_v2(struct shim *s, int dirfd, const char *dir)
+/* An inotify fd that wakes when the v2 cgroup's memory.events changes, or -1. */
+static int watch_v2(const char *dir)
 {
-	(void)dirfd;
 	int ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (ifd < 0)
 		return -1;
@@ -84,9 +80,7 @@ static int watch_v2(struct shim *s, int dirfd, const char *dir)
 		errno = saved;
 		return -1;
 	}
-	s->oom_fd = ifd;
-	s->oom_file = "memory.events";
-	return 0;
+	return ifd;
 }
 
 int oom_watch(struct shim *s, const char *dir)
@@ -96,13 +90,16 @@ int oom_watch(struct shim *s, const char *dir)
 	int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return -1;
-	int rc = faccessat(dirfd, "memory.oom_control", F_OK, 0) == 0 ? watch_v1(s, dirfd) : watch_v2(s, dirfd, dir);
-	if (rc < 0) {
+	bool v1 = faccessat(dirfd, "memory.oom_control", F_OK, 0) == 0;
+	int fd = v1 ? watch_v1(dirfd) : watch_v2(dir);
+	if (fd < 0) {
 		int saved = errno;
 		close(dirfd);
 		errno = saved;
 		return -1;
 	}
+	s->oom_fd = fd;
+	s->oom_file = v1 ? "memory.oom_control" : "memory.events";
 	s->oom_dirfd = dirfd;
 	s->oom_kills = read_oom_kills(dirfd, s->oom_file);
 	return 0;
