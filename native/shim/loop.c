@@ -266,6 +266,9 @@ void monitor_loop(struct shim *s)
 			long long left = s->drain_deadline - monotonic_ms();
 			timeout = left < 0 ? 0 : (int)left;
 		}
+		int recheck = oom_recheck(s);
+		if (recheck >= 0 && (timeout < 0 || recheck < timeout))
+			timeout = recheck;
 		int r = poll(pfds, n, timeout);
 		if (r < 0) {
 			if (errno == EINTR)

@@ -7,7 +7,9 @@
  * cgroup v1: an eventfd registered on memory.oom_control through
  * cgroup.event_control; v2: inotify on memory.events. Either wakes on more
  * than kills (v1's also when the cgroup goes, v2's on every counter), so a
- * notice goes out only when the oom_kill count has grown. */
+ * notice goes out only when the oom_kill count has grown. v1's wakes as the
+ * cgroup runs out of memory, before the kill is counted: the count is read
+ * again a few times, 10 ms apart, until it has grown. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -112,6 +114,28 @@ static void stop_watching(struct shim *s)
 	s->oom_fd = s->oom_dirfd = -1;
 }
 
+/* Re-reads of the count after a wake-up that found it unchanged. */
+#define OOM_RECHECKS 20
+#define OOM_RECHECK_MS 10
+
+/* Reads the count: true when it grew (and the subscribers were told). */
+static bool check(struct shim *s)
+{
+	long long kills = read_oom_kills(s->oom_dirfd, s->oom_file);
+	if (kills < 0) {
+		stop_watching(s); /* the cgroup is gone: the container has ended */
+		return false;
+	}
+	if (kills <= s->oom_kills)
+		return false;
+	s->oom_kills = kills;
+	static const char notice[] = "event oom\n";
+	for (struct client *c = s->clients; c; c = c->next)
+		if (c->oom_subscriber && !c->dead)
+			client_send(c, notice, sizeof notice - 1, 4096);
+	return true;
+}
+
 void oom_read(struct shim *s)
 {
 	if (s->oom_fd < 0)
@@ -123,16 +147,25 @@ void oom_read(struct shim *s)
 		stop_watching(s);
 		return;
 	}
-	long long kills = read_oom_kills(s->oom_dirfd, s->oom_file);
-	if (kills < 0) {
-		stop_watching(s); /* the cgroup is gone: the container has ended */
+	if (check(s) || s->oom_fd < 0) {
+		s->oom_rechecks = 0;
 		return;
 	}
-	if (kills <= s->oom_kills)
-		return;
-	s->oom_kills = kills;
-	static const char notice[] = "event oom\n";
-	for (struct client *c = s->clients; c; c = c->next)
-		if (c->oom_subscriber && !c->dead)
-			client_send(c, notice, sizeof notice - 1, 4096);
+	s->oom_rechecks = OOM_RECHECKS;
+	s->oom_recheck_at = monotonic_ms() + OOM_RECHECK_MS;
+}
+
+int oom_recheck(struct shim *s)
+{
+	if (!s->oom_rechecks || s->oom_fd < 0)
+		return -1;
+	long long now = monotonic_ms();
+	if (now < s->oom_recheck_at)
+		return (int)(s->oom_recheck_at - now);
+	if (check(s) || s->oom_fd < 0 || --s->oom_rechecks == 0) {
+		s->oom_rechecks = 0;
+		return -1;
+	}
+	s->oom_recheck_at = now + OOM_RECHECK_MS;
+	return OOM_RECHECK_MS;
 }

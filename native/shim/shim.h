@@ -147,6 +147,8 @@ struct shim {
 	int oom_dirfd;
 	const char *oom_file;       /* memory.oom_control or memory.events */
 	long long oom_kills;
+	int oom_rechecks;           /* re-reads of the count still to make */
+	long long oom_recheck_at;   /* monotonic ms of the next one */
 };
 
 /* spawn.c */
@@ -192,6 +194,8 @@ void control_read(struct shim *s, struct client *c);
 int oom_watch(struct shim *s, const char *dir);
 /* On oom_fd's wake-up: "event oom" to subscribers when the kill count grew. */
 void oom_read(struct shim *s);
+/* A re-read of the count that is due; the ms until the next one, or -1 for none. */
+int oom_recheck(struct shim *s);
 
 /* console.c */
 void console_accept(struct shim *s);

@@ -278,7 +278,8 @@ describe('engine: berth against berthd', { skip }, () => {
     assert.equal(r.status, 137);
     assert.equal(ok(['inspect', '-f', '{{.State.OOMKilled}} {{.State.ExitCode}}', n]), 'true 137\n');
     const until = String(Math.floor(Date.now() / 1000) + 1);
-    assert.equal(ok(['events', '--since', since, '--until', until, '--filter', `container=${n}`, '--format', '{{.Action}}']), 'create\nstart\noom\ndie\n');
+    // an oom event for each kill (the kernel may take more than one process before the memory is back)
+    assert.match(ok(['events', '--since', since, '--until', until, '--filter', `container=${n}`, '--format', '{{.Action}}']), /^create\nstart\n(oom\n)+die\n$/);
   });
 
   it('runs health checks: starting, unhealthy after the retries, healthy once the probe passes, unhealthy when stopped', async () => {
@@ -310,16 +311,17 @@ describe('engine: berth against berthd', { skip }, () => {
   it('tells of an OOM kill as it happens, in a container that outlives it', async () => {
     const n = name();
     const since = String(Math.floor(Date.now() / 1000) - 1);
-    ok(['run', '-d', '--name', n, '-m', '16m', '--memory-swap', '16m', 'bth-busybox', 'sh', '-c', 'head -c 100m /dev/zero | tail; echo survived; exec sleep 100']);
+    // the hog is the kernel's first choice (oom_score_adj 1000), with room to spare for the shell
+    ok(['run', '-d', '--name', n, '-m', '64m', '--memory-swap', '64m', 'bth-busybox', 'sh', '-c', '(echo 1000 > /proc/self/oom_score_adj; exec tail /dev/zero); echo survived; exec sleep 100']);
     const actions = (): string => ok(['events', '--since', since, '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', `container=${n}`, '--format', '{{.Action}}']);
     for (let i = 0; i < 100 && !actions().includes('oom'); i++) await sleep(100);
-    assert.equal(actions(), 'create\nstart\noom\n', 'the oom event while it runs');
+    assert.match(actions(), /^create\nstart\n(oom\n)+$/, 'the oom event while it runs');
     assert.equal(ok(['inspect', '-f', '{{.State.Running}}', n]), 'true\n');
     assert.equal(ok(['logs', n]), 'survived\n');
     ok(['stop', '-t', '0', n]);
     // as dockerd: OOMKilled says a kill happened in this run; the oom event is not told twice
     assert.equal(ok(['inspect', '-f', '{{.State.OOMKilled}}', n]), 'true\n');
-    assert.match(actions(), /^create\nstart\noom\n(kill\n)*die\nstop\n$/);
+    assert.match(actions(), /^create\nstart\n(oom\n)+(kill\n)*die\nstop\n$/);
   });
 
   it('joins another container\'s network or the host\'s, and applies --sysctl, --shm-size, --ulimit, --device, --stop-signal', async () => {
