@@ -4,7 +4,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bundle=$(mktemp -d /tmp/berth-demo.XXXXXX)
-trap 'bin/berth-runtime delete --force berth-demo >/dev/null 2>&1 || true; rm -rf "$bundle"' EXIT
+engine=
+berthd_pid=
+# cleanup never decides the exit status (under set -e a failing step in a trap would)
+cleanup() {
+  set +e
+  bin/berth-runtime delete --force berth-demo >/dev/null 2>&1
+  rm -rf "$bundle"
+  if [ -n "$berthd_pid" ]; then
+    bin/berth rm -f berth-demo >/dev/null 2>&1
+    kill "$berthd_pid" 2>/dev/null
+    wait "$berthd_pid" 2>/dev/null
+  fi
+  [ -n "$engine" ] && rm -rf "$engine"
+  return 0
+}
+trap cleanup EXIT
 mkdir -p "$bundle/rootfs/bin" "$bundle/rootfs"/{proc,sys,dev,tmp,etc}
 cp /bin/busybox "$bundle/rootfs/bin/busybox"
 for applet in $(/bin/busybox --list); do [ "$applet" = busybox ] || ln -sf busybox "$bundle/rootfs/bin/$applet"; done
@@ -25,9 +40,10 @@ node -e '
 cd "$OLDPWD"
 engine=$(mktemp -d /tmp/berth-demo-engine.XXXXXX)
 export BERTH_HOST="unix://$engine/berth.sock"
+# berth must not start a daemon of its own while this one is still coming up
+export BERTH_AUTOSTART=0
 bin/berthd --data-root "$engine/data" --exec-root "$engine/run" -H "$BERTH_HOST" >"$engine/berthd.log" 2>&1 &
 berthd_pid=$!
-trap 'bin/berth-runtime delete --force berth-demo >/dev/null 2>&1 || true; rm -rf "$bundle"; bin/berth rm -f berth-demo >/dev/null 2>&1 || true; kill $berthd_pid 2>/dev/null; wait $berthd_pid 2>/dev/null; rm -rf "$engine"' EXIT
 for _ in $(seq 1 100); do bin/berth version >/dev/null 2>&1 && break; sleep 0.1; done
 tar -C "$bundle/rootfs" -cf "$engine/busybox.tar" .
 bin/berth import "$engine/busybox.tar" busybox >/dev/null
