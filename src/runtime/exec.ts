@@ -122,8 +122,11 @@ export async function execInContainer(ctx: RuntimeContext, req: ExecRequest): Pr
     if (req.pidFile) writeFileAtomic(req.pidFile, String(pid), { durable: false });
     req.onPid?.(pid);
     init.release();
+    // detached, the process is on its own once ready: what is left (berth-init's parent, which exits
+    // after relaying READY, and a launcher) ends by itself and is reaped in the background
+    if (req.detach) return 0;
     const { waitStatus } = await init.exited;
-    return req.detach ? 0 : decodeWaitStatus(waitStatus);
+    return decodeWaitStatus(waitStatus);
   } catch (err) {
     init.abort();
     await init.exited;
