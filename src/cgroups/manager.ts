@@ -5,7 +5,7 @@ import type { LinuxResources } from '../spec/oci-resources.js';
 import { CgroupDir, makeCgroupDirs, removeCgroupDir, removeCgroupDirs } from '../sys/cgroupfs.js';
 import { signalProcess } from '../sys/proc.js';
 import type { ApplyOptions, Controller } from './controller.js';
-import { dirIn, UNIFIED_KEY, type CgroupLayout } from './layout.js';
+import { dirIn, UNIFIED_KEY, v1HierarchyOf, type CgroupLayout } from './layout.js';
 import { cgroupPathFor } from './paths.js';
 import { emptyStats, type CgroupStats } from './stats.js';
 import { initCpusetParents } from './v1/cpuset.js';
@@ -200,16 +200,9 @@ export class CgroupManager {
   }
 
   /** How many times the OOM killer killed in the container. */
-  /** The cgroup directory whose memory.oom_control (v1) or memory.events (v2) counts the container's OOM kills. */
-  memoryDir(): string | undefined {
-    const memoryV1 = this.layout.v1.find((h) => h.subsystems.includes('memory'));
-    return memoryV1 ? this.record.dirs[memoryV1.key] : this.record.dirs[UNIFIED_KEY];
-  }
-
   oomKills(): number {
-    const memoryV1 = this.layout.v1.find((h) => h.subsystems.includes('memory'));
-    if (memoryV1) return this.dir(memoryV1.key)!.readKeyValues('memory.oom_control')['oom_kill'] ?? 0;
-    return this.dir(UNIFIED_KEY)?.readKeyValues('memory.events')['oom_kill'] ?? 0;
+    const memory = memoryCgroup(this.layout, this.record.dirs);
+    return memory ? new CgroupDir(memory.dir).readKeyValues(memory.counters)['oom_kill'] ?? 0 : 0;
   }
 
   private freezerV1(): CgroupDir | undefined {
@@ -301,6 +294,17 @@ export class CgroupManager {
     await removeCgroupDirs(this.record.shared ?? []).catch(() => []); // still in use: left to the last one out
     if (left.length) throw new EngineError('Internal', 'CGROUP_BUSY', `cgroups still in use, not removed: ${left.join(', ')}`, { hint: 'a process outlived the container; kill it and delete again' });
   }
+}
+
+/**
+ * Of a container's cgroup directories (by hierarchy key), the one whose
+ * counters file (v1's memory.oom_control, v2's memory.events) counts its
+ * OOM kills.
+ */
+export function memoryCgroup(layout: CgroupLayout, dirs: Record<string, string>): { dir: string; counters: string } | undefined {
+  const v1 = v1HierarchyOf(layout, 'memory');
+  const dir = v1 ? dirs[v1.key] : dirs[UNIFIED_KEY];
+  return dir === undefined ? undefined : { dir, counters: v1 ? 'memory.oom_control' : 'memory.events' };
 }
 
 /** The directories from just below root down to leaf, top first. */

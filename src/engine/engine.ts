@@ -89,7 +89,12 @@ export class Engine extends EventEmitter {
     }
     void e.done.then(() => this.execs.discard(id));
     const output = probeOutput(`${e.dir}/attach.sock`);
-    const timedOut = await Promise.race([e.done.then(() => false), sleep(timeoutNs / 1e6, true, { ref: false })]);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), timeoutNs / 1e6).unref();
+      void e.done.then(() => resolve(false));
+    });
+    clearTimeout(timer);
     if (timedOut) {
       if (e.Pid) signalProcess(e.Pid, 'SIGKILL');
       return { exitCode: -1, output: `Health check exceeded timeout (${goDuration(timeoutNs)})` };

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineError } from '../errors/engine-error.js';
 import { writeFileAtomic } from '../lib/atomic-write.js';
-import { removeEmptyParents } from '../cgroups/manager.js';
+import { CgroupManager, memoryCgroup, removeEmptyParents } from '../cgroups/manager.js';
 import { cgroupsOf } from '../runtime/cgroups.js';
 import { createContainer as runtimeCreate } from '../runtime/create.js';
 import { deleteContainer as runtimeDelete, killContainer as runtimeKill, startContainer as runtimeStart } from '../runtime/lifecycle.js';
@@ -207,14 +207,15 @@ export class Lifecycle {
     this.onRunning(c, fresh);
   }
 
-  /** The memory cgroup of a container under berth's runtime (a binary runtime's are its own). */
+  /**
+   * The memory cgroup of a container under berth's runtime (a binary
+   * runtime's are its own): where its spec's cgroupsPath puts it, with no
+   * runtime state to read on the way to every start.
+   */
   private memoryCgroupOf(c: Container): string | undefined {
     if (c.Runtime !== 'berth') return undefined;
-    try {
-      return cgroupsOf(this.ctx.runtime, this.ctx.runtime.store.load(c.ID))?.memoryDir();
-    } catch {
-      return undefined;
-    }
+    const layout = this.ctx.runtime.cgroupLayout();
+    return memoryCgroup(layout, CgroupManager.dirsFor(layout, c.ID, containerCgroupsPath(c.ID), new Map()))?.dir;
   }
 
   /** The shim of a running container, to talk to (resize, close-stdin). */

@@ -72,7 +72,8 @@ export class ContainerStore {
    * off the event loop (an fsync there costs every other request its
    * duration). A `--rm` container's record skips the fsync, as its layer
    * does (its overlay is volatile): it does not outlive a power cut, and
-   * each fsync made every other file operation wait on the journal. What must be on disk before an answer awaits the result;
+   * each fsync made every other file operation wait on the journal. What
+   * must be on disk before an answer awaits the result;
    * the result never rejects: a failed write is logged.
    */
   save(c: Container): Promise<void> {
