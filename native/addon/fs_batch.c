@@ -38,7 +38,7 @@ struct batch {
 	bool durable;
 	int err;      /* remove/write: the failure, 0 for none */
 	const char *op;
-	char where[PATH_MAX + 32];
+	char where[PATH_MAX + 512];
 };
 
 static void batch_free(struct batch *b)
@@ -59,75 +59,137 @@ static int fail(struct batch *b, const char *op, const char *path)
 	return -1;
 }
 
+/* One directory being emptied: its stream, its name in its parent (NULL
+ * for the root) and whether this pass of reading it removed anything. */
+struct level {
+	DIR *dir;
+	char *name;
+	bool removed;
+};
+
+/* Why a removal stopped, at entry `name` of the directory on top of the
+ * stack: its path from the levels' names (cut short past the buffer: the
+ * tree may be deeper than PATH_MAX). */
+static int fail_entry(struct batch *b, const char *op, const char *root, const struct level *stack, size_t depth, const char *name)
+{
+	int saved = errno;
+	char path[PATH_MAX + 256];
+	size_t len = (size_t)snprintf(path, sizeof path, "%s", root);
+	for (size_t i = 1; i < depth && len < sizeof path; i++)
+		len += (size_t)snprintf(path + len, sizeof path - len, "/%s", stack[i].name);
+	if (len < sizeof path)
+		snprintf(path + len, sizeof path - len, "/%s", name);
+	errno = saved;
+	return fail(b, op, path);
+}
+
 /* The entries of the directory at fd (which this takes), depth first,
  * symlinks removed as links. A directory on another file system (a mount
  * left inside) is refused with EXDEV, never emptied. Entries removed while
- * reading may make readdir skip others, so it reads again until a pass
- * finds nothing. */
-static int remove_entries(struct batch *b, int fd, dev_t dev, const char *path)
+ * reading may make readdir skip others, so a directory is read again until
+ * a pass finds nothing. Iterative, with the open directories on the heap: a
+ * container can make a tree of any depth, which a recursion here (on a
+ * pool thread's stack) would not survive; one deeper than the fds berthd
+ * may open fails with EMFILE. */
+static int remove_entries(struct batch *b, int fd, dev_t dev, const char *root)
 {
-	DIR *d = fdopendir(fd);
+	size_t depth = 0, cap = 16;
+	struct level *stack = malloc(cap * sizeof *stack);
+	DIR *d = stack ? fdopendir(fd) : NULL;
 	if (!d) {
+		int saved = stack ? errno : ENOMEM;
 		close(fd);
-		return fail(b, "opendir", path);
+		free(stack);
+		errno = saved;
+		return fail(b, "opendir", root);
 	}
-	for (bool again = true; again;) {
-		again = false;
-		rewinddir(d);
-		struct dirent *de;
+	stack[depth++] = (struct level){ d, NULL, false };
+	int rc = 0;
+	while (depth) {
+		struct level *top = &stack[depth - 1];
 		errno = 0;
-		while ((de = readdir(d))) {
-			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+		struct dirent *de = readdir(top->dir);
+		if (!de) {
+			if (errno) {
+				rc = fail(b, "readdir", root);
+				break;
+			}
+			if (top->removed) {
+				top->removed = false;
+				rewinddir(top->dir);
 				continue;
-			again = true;
-			bool dir = de->d_type == DT_DIR;
-			struct stat st;
-			if (de->d_type == DT_UNKNOWN || dir) {
-				if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-					if (errno == ENOENT)
-						continue;
-					goto failed_entry;
-				}
-				dir = S_ISDIR(st.st_mode);
 			}
-			if (dir) {
-				if (st.st_dev != dev) {
-					errno = EXDEV;
-					goto failed_entry;
-				}
-				int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-				if (sub < 0)
-					goto failed_entry;
-				char subpath[PATH_MAX];
-				snprintf(subpath, sizeof subpath, "%s/%s", path, de->d_name);
-				if (remove_entries(b, sub, dev, subpath) < 0) {
-					closedir(d);
-					return -1;
-				}
-				if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-					goto failed_entry;
-			} else if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT) {
-				goto failed_entry;
+			/* empty: closed, and removed from its parent */
+			char *name = top->name;
+			closedir(top->dir);
+			depth--;
+			if (name) {
+				if (unlinkat(dirfd(stack[depth - 1].dir), name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+					rc = fail_entry(b, "rmdir", root, stack, depth, name);
+				stack[depth - 1].removed = true;
+				free(name);
+				if (rc < 0)
+					break;
 			}
-			errno = 0;
 			continue;
-failed_entry:;
-			char entry[PATH_MAX];
-			int saved = errno;
-			snprintf(entry, sizeof entry, "%s/%s", path, de->d_name);
-			errno = saved;
-			fail(b, "remove", entry);
-			closedir(d);
-			return -1;
 		}
-		if (errno) {
-			fail(b, "readdir", path);
-			closedir(d);
-			return -1;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		bool dir = de->d_type == DT_DIR;
+		struct stat st;
+		if (de->d_type == DT_UNKNOWN || dir) {
+			if (fstatat(dirfd(top->dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+				if (errno == ENOENT)
+					continue;
+				rc = fail_entry(b, "lstat", root, stack, depth, de->d_name);
+				break;
+			}
+			dir = S_ISDIR(st.st_mode);
 		}
+		if (!dir) {
+			if (unlinkat(dirfd(top->dir), de->d_name, 0) < 0 && errno != ENOENT) {
+				rc = fail_entry(b, "unlink", root, stack, depth, de->d_name);
+				break;
+			}
+			top->removed = true;
+			continue;
+		}
+		if (st.st_dev != dev) {
+			errno = EXDEV;
+			rc = fail_entry(b, "remove", root, stack, depth, de->d_name);
+			break;
+		}
+		if (depth == cap) {
+			struct level *grown = realloc(stack, 2 * cap * sizeof *stack);
+			if (!grown) {
+				errno = ENOMEM;
+				rc = fail_entry(b, "remove", root, stack, depth, de->d_name);
+				break;
+			}
+			stack = grown;
+			cap *= 2;
+			top = &stack[depth - 1];
+		}
+		int sub = openat(dirfd(top->dir), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		DIR *sd = sub >= 0 ? fdopendir(sub) : NULL;
+		char *name = sd ? strdup(de->d_name) : NULL;
+		if (!name) {
+			rc = fail_entry(b, "open", root, stack, depth, de->d_name);
+			if (sd)
+				closedir(sd);
+			else if (sub >= 0)
+				close(sub);
+			break;
+		}
+		stack[depth++] = (struct level){ sd, name, false };
 	}
-	closedir(d);
-	return 0;
+	while (depth) {
+		depth--;
+		closedir(stack[depth].dir);
+		free(stack[depth].name);
+	}
+	free(stack);
+	return rc;
 }
 
 static void remove_tree(struct batch *b)

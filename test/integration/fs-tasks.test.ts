@@ -5,6 +5,7 @@
  * mounted inside, as root), and mkdirs/rmdirs as cgroups use them.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +64,16 @@ describe('file system tasks on the thread pool', () => {
     writeFileSync(join(dir, 'file'), 'x');
     await removeTree(join(dir, 'file'));
     assert.equal(existsSync(join(dir, 'file')), false);
+  });
+
+  it('removes a tree deeper than a path can name (a container can make one)', async () => {
+    const tree = join(dir, 'deep');
+    mkdirSync(tree);
+    // 3000 levels of "d/": 6000 bytes, past PATH_MAX, made one relative step at a time
+    const made = spawnSync(process.execPath, ['-e', 'for (let i = 0; i < 3000; i++) { require("fs").mkdirSync("d"); process.chdir("d"); } require("fs").writeFileSync("bottom", "x")'], { cwd: tree });
+    assert.equal(made.status, 0, made.stderr.toString());
+    await removeTree(tree);
+    assert.equal(existsSync(tree), false);
   });
 
   it('takes a directory out of sight at once and removes it in the background', async () => {
