@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -23,6 +22,7 @@
 
 #include "napi_args.h"
 #include "proc_spawn.h"
+#include "sealed_memfd.h"
 #include "util.h"
 
 extern char **environ;
@@ -219,11 +219,6 @@ napi_value socket_pair(napi_env env, napi_callback_info info)
 	return out;
 }
 
-#ifndef MFD_EXEC
-#define MFD_EXEC 0x0010U
-#endif
-#define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
-
 /* sealedCopy(path: string): number — a memfd holding the file's bytes,
  * sealed against any change, close-on-exec: berth-init runs from it
  * (exec'd as /proc/self/fd/N), so no container can reach the binary on
@@ -239,43 +234,18 @@ napi_value sealed_copy(napi_env env, napi_callback_info info)
 	int src = open(path, O_RDONLY | O_CLOEXEC);
 	if (src < 0)
 		return throw_errno(env, errno, "open %s", path);
-	int mfd = memfd_create("berth-init", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
-	if (mfd < 0 && errno == EINVAL) /* kernel < 6.3: no MFD_EXEC */
-		mfd = memfd_create("berth-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	int err = 0;
-	const char *step = "memfd_create for";
-	struct stat st;
-	if (mfd < 0 || fstat(src, &st) < 0) {
-		err = errno;
-		goto fail;
-	}
-	step = "copy";
-	for (off_t off = 0; off < st.st_size;) {
-		ssize_t n = sendfile(mfd, src, &off, (size_t)(st.st_size - off));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			err = n == 0 ? EIO : errno;
-			goto fail;
-		}
-	}
-	step = "seal the copy of";
-	if (fcntl(mfd, F_ADD_SEALS, SEALS) < 0) {
-		err = errno;
-		goto fail;
-	}
+	const char *step;
+	int mfd = sealed_memfd_of(src, &step);
+	int err = errno;
 	close(src);
+	if (mfd < 0)
+		return throw_errno(env, err, "%s: a sealed copy of %s", step, path);
 	napi_value out;
 	if (napi_create_int32(env, mfd, &out) != napi_ok) {
 		close(mfd);
 		return NULL;
 	}
 	return out;
-fail:
-	close(src);
-	if (mfd >= 0)
-		close(mfd);
-	return throw_errno(env, err, "%s %s", step, path);
 }
 
 /* mallocTrim(): malloc_trim(0) — glibc keeps the memory a burst freed inside

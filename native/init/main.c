@@ -13,20 +13,14 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "init.h"
 #include "msg.h"
 #include "protocol.h"
+#include "sealed_memfd.h"
 #include "util.h"
-
-#ifndef MFD_EXEC
-#define MFD_EXEC 0x0010U
-#endif
-
-#define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
 static int sync_fd_for_errors = -1;
 
@@ -47,37 +41,12 @@ void ensure_sealed_exe(char **argv, char **envp)
 		berr_sys("open %s", q("/proc/self/exe"));
 		die();
 	}
-	int seals = fcntl(exe, F_GET_SEALS);
-	if (seals >= 0 && (seals & SEALS) == SEALS)
+	if (is_sealed_memfd(exe))
 		return;
-
-	int mfd _cleanup_close_ =
-		memfd_create("berth-init", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
-	if (mfd < 0 && errno == EINVAL) /* kernel < 6.3: no MFD_EXEC */
-		mfd = memfd_create("berth-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	const char *step;
+	int mfd _cleanup_close_ = sealed_memfd_of(exe, &step);
 	if (mfd < 0) {
-		berr_sys("memfd_create");
-		die();
-	}
-	struct stat st;
-	if (fstat(exe, &st) < 0) {
-		berr_sys("stat %s", q("/proc/self/exe"));
-		die();
-	}
-	off_t off = 0;
-	while (off < st.st_size) {
-		ssize_t n = sendfile(mfd, exe, &off, (size_t)(st.st_size - off));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			berr_sys("copy %s to a memfd", q("/proc/self/exe"));
-			die();
-		}
-	}
-	if (fcntl(mfd, F_ADD_SEALS, SEALS) < 0) {
-		berr_sys("seal the memfd");
+		berr_sys("%s: a sealed copy of %s", step, q("/proc/self/exe"));
 		die();
 	}
 	fexecve(mfd, argv, envp);

@@ -113,7 +113,9 @@ async function createReserved(ctx: EngineContext, req: CreateRequest, resolveMou
       ResolvConfPath: etc.resolvConfPath,
       Runtime: hostConfig.Runtime || 'berth',
     };
-    await ctx.containers.save(container); // on disk before the ID is given out
+    // on disk before the ID is given out: a create whose record could not be written is undone
+    const unsaved = await ctx.containers.save(container);
+    if (unsaved) throw new EngineError('Internal', 'CONTAINER_RECORD', `create: write the container's record: ${unsaved.message}`, { hint: 'check the data root is writable and has space', cause: unsaved });
     return { Id: id, Warnings: adapted.warnings };
   } catch (err) {
     if (layers) removeContainerLayers(ctx.snapshots, id);

@@ -24,6 +24,11 @@ describe('container records on disk (no root)', () => {
       await store.save(c);
     }
     assert.equal(JSON.parse(readFileSync(join(root, rm.ID, 'config.v2.json'), 'utf8')).ID, rm.ID);
+    // a write that fails is told to the caller that awaits it (create undoes itself), and logged
+    const logged: string[] = [];
+    const failed = await new ContainerStore(root, (m) => logged.push(m)).save(record('d'.repeat(64), false));
+    assert.equal((failed as NodeJS.ErrnoException | undefined)?.code, 'ENOENT');
+    assert.match(logged.join('\n'), /dddddddddddd: save its record: open .*: No such file or directory/);
     assert.deepEqual(new ContainerStore(root).list().map((c) => c.ID).sort(), [kept.ID, rm.ID]);
   });
 

@@ -64,7 +64,7 @@ export class ContainerStore {
   }
 
   /** each container's record writes, in the order made */
-  private readonly writes = new Map<string, Promise<void>>();
+  private readonly writes = new Map<string, Promise<Error | undefined>>();
 
   /**
    * Registers a container's record at once (the first save registers it)
@@ -73,16 +73,22 @@ export class ContainerStore {
    * duration). A `--rm` container's record skips the fsync, as its layer
    * does (its overlay is volatile): it does not outlive a power cut, and
    * each fsync made every other file operation wait on the journal. What
-   * must be on disk before an answer awaits the result;
-   * the result never rejects: a failed write is logged.
+   * must be on disk before an answer awaits the result, which never
+   * rejects: a failed write is logged, and the result is its error.
    */
-  save(c: Container): Promise<void> {
+  save(c: Container): Promise<Error | undefined> {
     this.index(c);
     const json = JSON.stringify(c);
     const path = join(this.dir(c.ID), 'config.v2.json');
-    const write = (this.writes.get(c.ID) ?? Promise.resolve())
+    const write = (this.writes.get(c.ID) ?? Promise.resolve(undefined))
       .then(() => writeFileAtomicAsync(path, json, { mode: 0o600, durable: c.HostConfig.AutoRemove !== true }))
-      .catch((err: unknown) => this.log(`container ${c.ID.slice(0, 12)}: save its record: ${(err as Error).message}`));
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          this.log(`container ${c.ID.slice(0, 12)}: save its record: ${(err as Error).message}`);
+          return err as Error;
+        },
+      );
     this.writes.set(c.ID, write);
     void write.then(() => {
       if (this.writes.get(c.ID) === write) this.writes.delete(c.ID);

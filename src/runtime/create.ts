@@ -81,9 +81,10 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest): 
   const launched = spec.process ? { ...spec, process: { ...spec.process, env: withHome(spec.process.env, bundle.rootfs, spec.process.user.uid) } } : spec;
   // rootless without a delegated cgroup: none at all (refused when limits are asked for), as runc
   const useCgroups = hostHasCgroups(ctx) && rootlessCanUseCgroups(ctx, req.id, spec);
-  const joinsUserNs = spec.linux?.namespaces?.some((n) => n.type === 'user' && n.path) === true;
+  // joined by path before the clone: clone3's CLONE_INTO_CGROUP is checked in those (see cgroupSelfJoin)
+  const joinsUserOrCgroupNs = spec.linux?.namespaces?.some((n) => (n.type === 'user' || n.type === 'cgroup') && n.path) === true;
   const planned = useCgroups ? planCgroups(ctx, req.id, spec) : undefined;
-  const selfJoin = planned ? cgroupSelfJoin(planned.dirs, isRootless(), joinsUserNs) : undefined;
+  const selfJoin = planned ? cgroupSelfJoin(planned.dirs, isRootless(), joinsUserOrCgroupNs) : undefined;
   if (planned && !selfJoin) warmCgroupMigration(ctx.cgroupLayout); // node's join by pid comes in a moment: see there
   const plan = compileCreate(
     launched,

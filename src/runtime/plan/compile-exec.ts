@@ -7,10 +7,6 @@ import { CLONE_NEW, JOIN_ORDER, NS_PROC_FILE } from './namespaces.js';
 import { Sync } from '../../sys/native-protocol.generated.js';
 import { LaunchPlan } from './plan.js';
 
-/**
- * JOIN_NS ops for every namespace of `pid` that is not already ours: joining
- * one's own user namespace is an error (EINVAL), the others are no-ops.
- */
 /** Whether a process of ours joining `pid`'s namespaces changes its namespace of this type. */
 export function joinsNamespace(pid: number, type: keyof typeof NS_PROC_FILE): boolean {
   const theirs = namespaceInode(pid, NS_PROC_FILE[type]);
@@ -24,12 +20,13 @@ function ownNamespace(file: string): number | undefined {
   return own.get(file);
 }
 
+/**
+ * JOIN_NS ops for every namespace of `pid` that is not already ours: joining
+ * one's own user namespace is an error (EINVAL), the others are no-ops.
+ */
 function joinNamespacesOf(plan: LaunchPlan, pid: number): void {
   for (const type of JOIN_ORDER) {
-    const file = NS_PROC_FILE[type];
-    const theirs = namespaceInode(pid, file);
-    if (theirs === undefined || theirs === ownNamespace(file)) continue;
-    plan.add('JOIN_NS', CLONE_NEW[type], `/proc/${pid}/ns/${file}`);
+    if (joinsNamespace(pid, type)) plan.add('JOIN_NS', CLONE_NEW[type], `/proc/${pid}/ns/${NS_PROC_FILE[type]}`);
   }
 }
 
