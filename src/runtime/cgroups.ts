@@ -29,14 +29,12 @@ export function rootlessCanUseCgroups(ctx: RuntimeContext, id: string, spec: Spe
 }
 
 /**
- * The container's cgroup directories by their name under /sys/fs/cgroup
+ * The container's cgroup directories (as planned) by their name under /sys/fs/cgroup
  * ("memory", "systemd", "unified"; "" for a v2-only host), for a
  * container without a cgroup namespace to see its own cgroups there, as runc shows them.
  */
-export function cgroupMountSources(ctx: RuntimeContext, id: string, spec: Spec): Record<string, string> | undefined {
-  if (!hostHasCgroups(ctx)) return undefined;
+export function cgroupMountSources(ctx: RuntimeContext, dirs: Record<string, string>): Record<string, string> {
   const layout = ctx.cgroupLayout();
-  const dirs = CgroupManager.dirsFor(layout, id, spec.linux?.cgroupsPath, parseProcCgroup(readProcCgroup('self')));
   const out: Record<string, string> = {};
   const mounts = [...layout.v1.map((h) => [h.key, h.mountPoint] as const), ...(layout.unified ? [[UNIFIED_KEY, layout.unified.mountPoint] as const] : [])];
   for (const [key, mountPoint] of mounts) {

@@ -97,7 +97,7 @@ export async function createContainer(ctx: RuntimeContext, req: CreateRequest): 
       preserveFds: req.preserveFds,
       wait: req.wait,
       cgroups: useCgroups,
-      cgroupDirs: useCgroups ? cgroupMountSources(ctx, req.id, spec) : undefined,
+      cgroupDirs: planned ? cgroupMountSources(ctx, planned.dirs) : undefined,
       cgroupSelfJoin: selfJoin,
       caller: mapCaller(),
     },
